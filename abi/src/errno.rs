@@ -1,0 +1,105 @@
+//! Error numbers, with Linux's values so tools and people recognise them.
+
+/// An error a system call can return. Values match Linux/LiteOS-A errno.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum Errno {
+    EPERM = 1,
+    ENOENT = 2,
+    ESRCH = 3,
+    EINTR = 4,
+    EIO = 5,
+    E2BIG = 7,
+    ENOEXEC = 8,
+    EBADF = 9,
+    ECHILD = 10,
+    EAGAIN = 11,
+    ENOMEM = 12,
+    EACCES = 13,
+    EFAULT = 14,
+    EBUSY = 16,
+    EEXIST = 17,
+    ENODEV = 19,
+    ENOTDIR = 20,
+    EISDIR = 21,
+    EINVAL = 22,
+    ENFILE = 23,
+    EMFILE = 24,
+    ENOTTY = 25,
+    EFBIG = 27,
+    ENOSPC = 28,
+    ESPIPE = 29,
+    EROFS = 30,
+    EPIPE = 32,
+    ERANGE = 34,
+    EDEADLK = 35,
+    ENAMETOOLONG = 36,
+    ENOSYS = 38,
+    ENOTEMPTY = 39,
+    ETIME = 62,
+    EOVERFLOW = 75,
+    ENOTSOCK = 88,
+    EMSGSIZE = 90,
+    EADDRINUSE = 98,
+    ECONNRESET = 104,
+    ENOTCONN = 107,
+    ETIMEDOUT = 110,
+    ECONNREFUSED = 111,
+    ERFKILL = 132,
+}
+
+impl Errno {
+    /// Every errno, for round-trip decoding.
+    const ALL: [Errno; 42] = [
+        Self::EPERM, Self::ENOENT, Self::ESRCH, Self::EINTR, Self::EIO, Self::E2BIG,
+        Self::ENOEXEC, Self::EBADF, Self::ECHILD, Self::EAGAIN, Self::ENOMEM, Self::EACCES,
+        Self::EFAULT, Self::EBUSY, Self::EEXIST, Self::ENODEV, Self::ENOTDIR, Self::EISDIR,
+        Self::EINVAL, Self::ENFILE, Self::EMFILE, Self::ENOTTY, Self::EFBIG, Self::ENOSPC,
+        Self::ESPIPE, Self::EROFS, Self::EPIPE, Self::ERANGE, Self::EDEADLK,
+        Self::ENAMETOOLONG, Self::ENOSYS, Self::ENOTEMPTY, Self::ETIME, Self::EOVERFLOW,
+        Self::ENOTSOCK, Self::EMSGSIZE, Self::EADDRINUSE, Self::ECONNRESET, Self::ENOTCONN,
+        Self::ETIMEDOUT, Self::ECONNREFUSED, Self::ERFKILL,
+    ];
+
+    /// The errno for a raw positive value, if it is one we define.
+    pub fn from_raw(value: i32) -> Option<Errno> {
+        Self::ALL.iter().copied().find(|e| *e as i32 == value)
+    }
+
+    /// The value a failing system call leaves in x0: `-errno`.
+    pub const fn as_return(self) -> isize {
+        -(self as i32 as isize)
+    }
+
+    /// Decodes a raw syscall return value: negative values in the errno range are errors.
+    pub fn decode(ret: isize) -> Result<usize, Errno> {
+        if (-4095..0).contains(&ret) {
+            Err(Errno::from_raw(-ret as i32).unwrap_or(Errno::EINVAL))
+        } else {
+            Ok(ret as usize)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_values_round_trip() {
+        for e in Errno::ALL {
+            assert_eq!(Errno::from_raw(e as i32), Some(e));
+            assert_eq!(Errno::decode(e.as_return()), Err(e));
+        }
+        assert_eq!(Errno::from_raw(0), None);
+        assert_eq!(Errno::from_raw(9999), None);
+    }
+
+    #[test]
+    fn non_negative_returns_are_values() {
+        assert_eq!(Errno::decode(0), Ok(0));
+        assert_eq!(Errno::decode(4096), Ok(4096));
+        assert_eq!(Errno::EFAULT as i32, 14);
+        assert_eq!(Errno::ERFKILL as i32, 132);
+    }
+}
