@@ -1,3 +1,17 @@
 //! Hardware-independent kernel logic: everything here compiles and is unit-tested on the host.
+//!
+//! - [`addr`]: `PhysAddr` / `VirtAddr` newtypes and page arithmetic.
+//! - [`frame`]: the bitmap physical frame allocator.
+//! - [`pagetable`]: AArch64 stage-1 descriptors and the 3-level (39-bit VA) table mapper.
+//! - [`bootargs`]: the `/chosen/bootargs` command-line parser.
+//! - [`esr`]: decoding of the Exception Syndrome Register for fault reports.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+
+pub mod addr;
+pub mod bootargs;
+pub mod esr;
+pub mod frame;
+pub mod pagetable;
+
+pub use addr::{PAGE_SIZE, PhysAddr, VirtAddr};

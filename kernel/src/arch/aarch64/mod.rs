@@ -1,0 +1,15 @@
+//! AArch64: the only home of `asm!` and system registers. Boot, exception vectors, the CPU,
+//! the generic timer, the GICv3 CPU interface, PSCI and semihosting.
+
+mod boot;
+pub mod cpu;
+mod exception;
+pub mod fault;
+pub mod gic_cpuif;
+pub mod psci;
+#[cfg(test)]
+pub mod semihosting;
+pub mod timer;
+pub mod vectors;
+
+pub use exception::write_backtrace;

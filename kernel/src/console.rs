@@ -1,0 +1,112 @@
+//! The kernel console: the board's UART, newline translation, and the `log` backend
+//! (`[uptime] LEVEL module: message`).
+
+use crate::drivers::pl011::Pl011;
+use crate::sync::IrqSafeMutex;
+use core::fmt::{self, Write};
+use log::{LevelFilter, Log, Metadata, Record};
+
+static UART: spin::Once<Pl011> = spin::Once::new();
+/// Serialises whole lines so messages from different contexts do not interleave.
+static OUTPUT: IrqSafeMutex<()> = IrqSafeMutex::new(());
+
+/// Installs the console UART; output before this is dropped.
+pub fn init(uart: Pl011) {
+    let uart = UART.call_once(|| uart);
+    uart.init();
+}
+
+fn write_bytes(text: &str) {
+    let Some(uart) = UART.get() else { return };
+    for byte in text.bytes() {
+        if byte == b'\n' {
+            uart.put_byte(b'\r');
+        }
+        uart.put_byte(byte);
+    }
+}
+
+struct Console;
+
+impl Write for Console {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        write_bytes(text);
+        Ok(())
+    }
+}
+
+/// Writes formatted text to the console, holding the output lock.
+pub fn print(args: fmt::Arguments<'_>) {
+    let _lock = OUTPUT.lock();
+    let _ = Console.write_fmt(args);
+}
+
+/// Console writer for the panic and fatal-exception paths: takes no lock, because the
+/// lock may be held by the code that failed.
+pub struct PanicWriter;
+
+impl Write for PanicWriter {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        write_bytes(text);
+        Ok(())
+    }
+}
+
+/// Prints to the kernel console.
+#[macro_export]
+macro_rules! kprint {
+    ($($arg:tt)*) => { $crate::console::print(format_args!($($arg)*)) };
+}
+
+/// Prints a line to the kernel console.
+#[macro_export]
+macro_rules! kprintln {
+    ($($arg:tt)*) => { $crate::console::print(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+struct Logger;
+
+impl Log for Logger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let micros = crate::time::uptime_us();
+        let module = record.target().strip_prefix("kernel::").unwrap_or(record.target());
+        print(format_args!(
+            "[{:5}.{:06}] {:<5} {}: {}\n",
+            micros / 1_000_000,
+            micros % 1_000_000,
+            record.level(),
+            module,
+            record.args()
+        ));
+    }
+
+    fn flush(&self) {}
+}
+
+/// Parses a `loglevel=` value: a level name or a Linux-style number (0..7).
+pub fn parse_level(value: &str) -> Option<LevelFilter> {
+    match value {
+        "off" => Some(LevelFilter::Off),
+        "error" | "0" | "1" | "2" | "3" => Some(LevelFilter::Error),
+        "warn" | "4" => Some(LevelFilter::Warn),
+        "info" | "5" | "6" => Some(LevelFilter::Info),
+        "debug" | "7" => Some(LevelFilter::Debug),
+        "trace" | "8" => Some(LevelFilter::Trace),
+        _ => None,
+    }
+}
+
+/// Installs the logger at `level`.
+pub fn init_logging(level: LevelFilter) {
+    static LOGGER: Logger = Logger;
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(level);
+    }
+}

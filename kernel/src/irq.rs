@@ -1,0 +1,46 @@
+//! Interrupt dispatch: the board's interrupt controller and a table of handlers by INTID.
+
+use crate::drivers::gic::{InvalidIrq, IrqChip, SPURIOUS_FROM};
+use crate::sync::IrqSafeMutex;
+
+/// A function that services one interrupt.
+pub type IrqHandler = fn(u32);
+
+static CHIP: spin::Once<&'static dyn IrqChip> = spin::Once::new();
+static HANDLERS: IrqSafeMutex<[Option<IrqHandler>; SPURIOUS_FROM as usize]> =
+    IrqSafeMutex::new([None; SPURIOUS_FROM as usize]);
+
+/// Installs the interrupt controller.
+pub fn init(chip: &'static dyn IrqChip) {
+    CHIP.call_once(|| chip);
+}
+
+/// The installed interrupt controller.
+pub fn chip() -> Option<&'static dyn IrqChip> {
+    CHIP.get().copied()
+}
+
+/// Registers `handler` for `irq` and enables the interrupt.
+pub fn register(irq: u32, handler: IrqHandler) -> Result<(), InvalidIrq> {
+    let chip = chip().ok_or(InvalidIrq(irq))?;
+    let mut handlers = HANDLERS.lock();
+    let slot = handlers.get_mut(irq as usize).ok_or(InvalidIrq(irq))?;
+    *slot = Some(handler);
+    chip.enable(irq)
+}
+
+/// Services every pending interrupt (called from the IRQ vector with IRQs masked).
+pub fn handle_pending() {
+    let Some(chip) = chip() else { return };
+    while let Some(irq) = chip.acknowledge() {
+        let handler = HANDLERS.lock().get(irq as usize).copied().flatten();
+        match handler {
+            Some(handler) => handler(irq),
+            None => {
+                log::warn!("irq {irq} has no handler; disabling it");
+                let _ = chip.disable(irq);
+            }
+        }
+        chip.end_of_interrupt(irq);
+    }
+}

@@ -1,0 +1,89 @@
+//! Kernel stacks with guard pages. Each stack sits at the top of a slot twice its size in
+//! the kernel stack area; the lower half of the slot is never mapped, so running off the
+//! stack faults, and the exception vectors recognise it (SP bit `KSTACK_SHIFT` clear).
+
+use super::layout::{KSTACK_AREA_SIZE, KSTACK_BASE, KSTACK_SIZE};
+use super::{frame, paging};
+use crate::sync::IrqSafeMutex;
+use kcore::pagetable::{Attrs, MapError};
+use kcore::{PAGE_SIZE, VirtAddr};
+
+const PAGE: u64 = PAGE_SIZE as u64;
+const SLOT_SIZE: u64 = 2 * KSTACK_SIZE;
+const MAX_STACKS: usize = 1024;
+const _: () = assert!(MAX_STACKS as u64 * SLOT_SIZE <= KSTACK_AREA_SIZE);
+
+static SLOTS: IrqSafeMutex<[u64; MAX_STACKS / 64]> = IrqSafeMutex::new([0; MAX_STACKS / 64]);
+
+/// A mapped kernel stack; unmapped and freed on drop.
+#[derive(Debug)]
+pub struct KernelStack {
+    slot: usize,
+}
+
+impl KernelStack {
+    /// Allocates and maps a stack.
+    pub fn new() -> Result<Self, MapError> {
+        let slot = take_slot().ok_or(MapError::NoMemory)?;
+        let stack = KernelStack { slot };
+        let mut va = stack.bottom();
+        while va < stack.top() {
+            let Some(pa) = frame::alloc_zeroed() else {
+                return Err(MapError::NoMemory); // drop unmaps what was mapped
+            };
+            if let Err(error) = paging::map_kernel(VirtAddr(va), pa, PAGE, Attrs::KERNEL_RW) {
+                frame::free(pa);
+                return Err(error);
+            }
+            va += PAGE;
+        }
+        Ok(stack)
+    }
+
+    /// The initial stack pointer (one past the highest byte).
+    pub fn top(&self) -> u64 {
+        KSTACK_BASE + (self.slot as u64 + 1) * SLOT_SIZE
+    }
+
+    /// The lowest mapped byte.
+    pub fn bottom(&self) -> u64 {
+        self.top() - KSTACK_SIZE
+    }
+
+    /// The first byte of the unmapped guard below the stack.
+    pub fn guard(&self) -> u64 {
+        self.top() - SLOT_SIZE
+    }
+}
+
+impl Drop for KernelStack {
+    fn drop(&mut self) {
+        let mut va = self.bottom();
+        while va < self.top() {
+            if let Some((pa, _)) = paging::translate_kernel(VirtAddr(va)) {
+                let _ = paging::unmap_kernel(VirtAddr(va), PAGE);
+                frame::free(pa);
+            }
+            va += PAGE;
+        }
+        release_slot(self.slot);
+    }
+}
+
+fn take_slot() -> Option<usize> {
+    let mut slots = SLOTS.lock();
+    for (index, word) in slots.iter_mut().enumerate() {
+        if *word != u64::MAX {
+            let bit = (!*word).trailing_zeros() as usize;
+            *word |= 1 << bit;
+            return Some(index * 64 + bit);
+        }
+    }
+    None
+}
+
+fn release_slot(slot: usize) {
+    if let Some(word) = SLOTS.lock().get_mut(slot / 64) {
+        *word &= !(1 << (slot % 64));
+    }
+}

@@ -1,0 +1,7 @@
+//! Kernel tests that run on the target (see `ktest`).
+
+mod exception;
+mod frame;
+mod heap;
+mod paging;
+mod timer;
