@@ -6,5 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod errno;
+pub mod syscall;
 
 pub use errno::Errno;
+pub use syscall::Sysno;
