@@ -8,10 +8,18 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
 pub mod addr;
+pub mod asid;
 pub mod bootargs;
+pub mod cpio;
+pub mod elf;
 pub mod esr;
 pub mod frame;
 pub mod pagetable;
+pub mod sched;
+pub mod timer_queue;
+pub mod vfs;
 
 pub use addr::{PAGE_SIZE, PhysAddr, VirtAddr};
