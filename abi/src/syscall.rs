@@ -3,6 +3,8 @@
 //! Convention: `svc #0`, number in x8, arguments in x0..x5, result in x0 (`-errno` on
 //! failure). Strings and arrays cross as (pointer, length) pairs, never NUL-scanned.
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
 /// A system call number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(usize)]
@@ -69,6 +71,8 @@ pub enum Sysno {
     GetUid = 50,
     /// `getgid() -> gid`.
     GetGid = 51,
+    /// `meminfo(&mut MemInfo)`: memory statistics.
+    MemInfo = 60,
 }
 
 impl TryFrom<usize> for Sysno {
@@ -76,11 +80,11 @@ impl TryFrom<usize> for Sysno {
 
     fn try_from(value: usize) -> Result<Self, ()> {
         use Sysno::*;
-        const ALL: [Sysno; 31] = [
+        const ALL: [Sysno; 32] = [
             Exit, ThreadExit, Spawn, Execve, Wait, Kill, GetPid, GetPpid, GetTid, ThreadCreate,
             ThreadJoin, Futex, SchedYield, SchedSetParam, SchedGetParam, Nanosleep, ClockGettime,
             Mmap, Munmap, Mprotect, Open, Close, Read, Write, Ioctl, Fstat, Getdents, Lseek, Dup,
-            GetUid, GetGid,
+            GetUid, GetGid, MemInfo,
         ];
         ALL.iter().copied().find(|s| *s as usize == value).ok_or(())
     }
@@ -88,6 +92,7 @@ impl TryFrom<usize> for Sysno {
 
 /// A string or byte buffer passed by (pointer, length).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]
 pub struct UserStr {
     /// User address of the first byte.
@@ -105,6 +110,7 @@ pub const MAX_PATH: usize = 256;
 
 /// What `spawn`/`execve` start.
 #[derive(Clone, Copy, Debug, Default)]
+#[derive(FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]
 pub struct SpawnRequest {
     /// Path of the executable.
@@ -257,6 +263,7 @@ pub mod file_type {
 
 /// File status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]
 pub struct Stat {
     /// Inode number.
@@ -276,6 +283,7 @@ pub struct Stat {
 /// Header of one directory entry in a `getdents` buffer; `name_len` bytes of name follow,
 /// and the next record starts at the next multiple of 8 after `reclen`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]
 pub struct Dirent {
     /// Inode number.
@@ -288,6 +296,21 @@ pub struct Dirent {
     pub name_len: u8,
     /// Reserved, zero.
     pub reserved: u32,
+}
+
+/// Memory statistics (`meminfo`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[repr(C)]
+pub struct MemInfo {
+    /// Page frames the kernel manages.
+    pub total_frames: u64,
+    /// Page frames free now.
+    pub free_frames: u64,
+    /// Kernel heap bytes in use.
+    pub heap_used: u64,
+    /// Kernel heap bytes free.
+    pub heap_free: u64,
 }
 
 /// `lseek` whence values.

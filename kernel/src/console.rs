@@ -35,6 +35,35 @@ impl Write for Console {
     }
 }
 
+/// The UART receive interrupt: hand the bytes to `/dev/console` readers.
+pub fn on_uart_interrupt(_irq: u32) {
+    let Some(uart) = UART.get() else { return };
+    let mut received = alloc::vec::Vec::new();
+    uart.drain_received(|byte| received.push(byte));
+    crate::fs::console::on_receive(&mut received.into_iter());
+}
+
+/// Starts interrupt-driven input on `irq`.
+pub fn enable_input(irq: u32) -> Result<(), crate::drivers::gic::InvalidIrq> {
+    crate::irq::register(irq, on_uart_interrupt)?;
+    if let Some(uart) = UART.get() {
+        uart.enable_receive_interrupt();
+    }
+    Ok(())
+}
+
+/// Writes bytes from a user program (newlines become CR LF, like a tty).
+pub fn write_raw(data: &[u8]) {
+    let _lock = OUTPUT.lock();
+    let Some(uart) = UART.get() else { return };
+    for &byte in data {
+        if byte == b'\n' {
+            uart.put_byte(b'\r');
+        }
+        uart.put_byte(byte);
+    }
+}
+
 /// Writes formatted text to the console, holding the output lock.
 pub fn print(args: fmt::Arguments<'_>) {
     let _lock = OUTPUT.lock();

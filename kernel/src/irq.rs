@@ -29,10 +29,15 @@ pub fn register(irq: u32, handler: IrqHandler) -> Result<(), InvalidIrq> {
     chip.enable(irq)
 }
 
-/// Services every pending interrupt (called from the IRQ vector with IRQs masked).
+/// Most interrupts serviced per exception, so a stuck source cannot starve the code that
+/// runs after the handlers (preemption).
+const MAX_PER_ENTRY: usize = 16;
+
+/// Services pending interrupts (called from the IRQ vector with IRQs masked).
 pub fn handle_pending() {
     let Some(chip) = chip() else { return };
-    while let Some(irq) = chip.acknowledge() {
+    for _ in 0..MAX_PER_ENTRY {
+        let Some(irq) = chip.acknowledge() else { break };
         let handler = HANDLERS.lock().get(irq as usize).copied().flatten();
         match handler {
             Some(handler) => handler(irq),

@@ -14,6 +14,8 @@ mod arch;
 mod board;
 mod console;
 mod drivers;
+mod fs;
+mod futex;
 mod irq;
 #[allow(unsafe_code, reason = "reads the linker-collected test descriptors")]
 #[cfg(test)]
@@ -21,10 +23,14 @@ mod ktest;
 mod mm;
 mod panic;
 mod power;
+mod proc;
+mod sched;
 mod sync;
+mod syscall;
 #[cfg(test)]
 mod tests;
 mod time;
+mod trap;
 
 use board::{BoardInfo, GicInfo};
 use core::ptr::NonNull;
@@ -33,6 +39,7 @@ use drivers::mmio::{Mmio, MmioRegion};
 use drivers::pl011::Pl011;
 use kcore::bootargs::BootArgs;
 use log::{LevelFilter, error, info};
+
 
 /// Entered from the boot code with the MMU on, on the boot stack, IRQs masked.
 #[allow(unsafe_code, reason = "the entry symbol the boot code branches to")]
@@ -55,11 +62,36 @@ extern "C" fn kernel_main(dtb_pa: u64, load_pa: u64, entry_el: u64) -> ! {
     }
     report_memory(&board);
     start_interrupts(&board);
+    start_processes(&board);
+    arch::cpu::irq_enable();
 
     #[cfg(test)]
     ktest::run_and_exit();
     #[cfg(not(test))]
-    boot_demo::run()
+    run_init(&board)
+}
+
+/// LiteOS-A runs init at priority 28.
+#[cfg(not(test))]
+const INIT_PRIORITY: u8 = 28;
+
+/// Scheduler, address spaces, the filesystem and console input.
+fn start_processes(board: &BoardInfo) {
+    proc::init_asids();
+    let empty_user_table = mm::frame::alloc_zeroed().expect("invariant: memory for one table at boot");
+    if let Err(e) = sched::init(empty_user_table.as_u64()) {
+        panic!("cannot start the scheduler: {e:?}");
+    }
+    let initrd = board.initrd.map(|r| mm::paging::initrd_slice(r.base, r.size));
+    match fs::init(initrd) {
+        Ok(entries) => info!(target: "fs", "initramfs: {entries} entries"),
+        Err(e) => error!(target: "fs", "initramfs unusable ({e:?}); continuing with an empty tree"),
+    }
+    if let Some(irq) = board.uart_irq {
+        if let Err(e) = console::enable_input(irq) {
+            error!(target: "console", "no console input: {e:?}");
+        }
+    }
 }
 
 fn start_console(board: &BoardInfo) {
@@ -133,7 +165,7 @@ fn start_interrupts(board: &BoardInfo) {
         Some(timer_irq) => {
             let registered = chip
                 .set_priority(timer_irq, TIMER_PRIORITY)
-                .and_then(|()| irq::register(timer_irq, time::on_timer_interrupt));
+                .and_then(|()| irq::register(timer_irq, sched::on_timer_interrupt));
             if let Err(e) = registered {
                 error!(target: "timer", "cannot use interrupt {timer_irq}: {e:?}");
             }
@@ -141,42 +173,28 @@ fn start_interrupts(board: &BoardInfo) {
         }
         None => error!(target: "timer", "the device tree has no arm,armv8-timer node"),
     }
-    arch::cpu::irq_enable();
 }
 
+/// Starts `/bin/init` (or `init=` from the boot arguments) as pid 1, waits for it, and
+/// powers off when it ends: nothing can run without init.
 #[cfg(not(test))]
-mod boot_demo {
-    //! What the kernel does after boot until there is a userland: prove that one-shot timer
-    //! interrupts arrive, then power off.
-    use core::sync::atomic::{AtomicU64, Ordering};
-    use log::info;
-
-    const INTERRUPTS: u64 = 5;
-    const PERIOD_NS: u64 = 10_000_000;
-    static FIRED: AtomicU64 = AtomicU64::new(0);
-    static START: AtomicU64 = AtomicU64::new(0);
-
-    fn on_deadline(now: u64) {
-        let n = FIRED.fetch_add(1, Ordering::SeqCst) + 1;
-        let elapsed_ns = crate::time::ticks_to_ns(now - START.load(Ordering::SeqCst));
-        info!(target: "timer", "interrupt {n}/{INTERRUPTS} after {}.{:03} ms", elapsed_ns / 1_000_000, elapsed_ns / 1000 % 1000);
-        if n < INTERRUPTS {
-            arm(n + 1);
-        }
+fn run_init(board: &BoardInfo) -> ! {
+    let args = BootArgs::new(board.bootargs());
+    let path = args.get("init").unwrap_or("/bin/init");
+    let spec = proc::SpawnSpec {
+        path: alloc::string::String::from(path),
+        argv: alloc::vec![alloc::string::String::from(path)],
+        envp: alloc::vec![alloc::string::String::from("PATH=/bin")],
+        ids: Some((0, 0)),
+        priority: sched::Priority::new(INIT_PRIORITY).expect("invariant: init priority is valid"),
+        policy: sched::Policy::RoundRobin,
+    };
+    match proc::spawn(0, &spec) {
+        Ok(pid) => match proc::kernel_wait(pid) {
+            Ok(status) => error!(target: "kernel", "init (pid {pid}) ended with wait status {status:#x}; powering off"),
+            Err(e) => error!(target: "kernel", "lost init: {e:?}; powering off"),
+        },
+        Err(e) => error!(target: "kernel", "cannot start {path}: {e:?}; powering off"),
     }
-
-    fn arm(n: u64) {
-        let deadline = START.load(Ordering::SeqCst) + crate::time::ns_to_ticks(n * PERIOD_NS);
-        crate::time::arm_oneshot(deadline, on_deadline);
-    }
-
-    pub fn run() -> ! {
-        START.store(crate::time::now(), Ordering::SeqCst);
-        arm(1);
-        while FIRED.load(Ordering::SeqCst) < INTERRUPTS {
-            crate::arch::cpu::wait_for_interrupt();
-        }
-        info!(target: "kernel", "boot complete, powering off");
-        crate::power::power_off()
-    }
+    power::power_off()
 }

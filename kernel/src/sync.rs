@@ -22,6 +22,11 @@ impl<T> IrqSafeMutex<T> {
         Self { inner: spin::Mutex::new(value) }
     }
 
+    /// The data, through exclusive access to the mutex itself (no locking needed).
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
     /// Masks IRQs and takes the lock.
     pub fn lock(&self) -> IrqSafeGuard<'_, T> {
         let irq = cpu::irq_save_disable();

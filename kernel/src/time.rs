@@ -1,15 +1,11 @@
-//! Time from the generic timer's counter, and a one-shot timer event.
-//!
-//! The counter runs at CNTFRQ Hz from boot. [`arm_oneshot`] programs the compare deadline;
-//! when it passes, the timer interrupt calls the registered handler once.
+//! Time from the generic timer's counter (CNTFRQ Hz, counted from boot). The scheduler owns
+//! the one-shot compare deadline.
 
-use crate::arch::{cpu, timer};
-use crate::sync::IrqSafeMutex;
+use crate::arch::cpu;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 static BOOT_COUNTER: AtomicU64 = AtomicU64::new(0);
 static FREQUENCY_HZ: AtomicU64 = AtomicU64::new(0);
-static HANDLER: IrqSafeMutex<Option<fn(u64)>> = IrqSafeMutex::new(None);
 
 /// Records the boot instant and the counter frequency.
 pub fn init() {
@@ -43,27 +39,4 @@ pub fn ns_to_ticks(ns: u64) -> u64 {
 /// Microseconds since boot.
 pub fn uptime_us() -> u64 {
     ticks_to_ns(now().saturating_sub(BOOT_COUNTER.load(Ordering::Relaxed))) / 1000
-}
-
-/// Calls `handler(now)` from the timer interrupt once the counter reaches `deadline`,
-/// replacing any earlier request.
-pub fn arm_oneshot(deadline: u64, handler: fn(u64)) {
-    *HANDLER.lock() = Some(handler);
-    timer::set_deadline(deadline);
-}
-
-/// Cancels a pending one-shot request.
-#[cfg_attr(not(test), expect(dead_code, reason = "sleep cancellation arrives with the scheduler"))]
-pub fn cancel_oneshot() {
-    timer::stop();
-    *HANDLER.lock() = None;
-}
-
-/// The timer interrupt: stop the one-shot and run its handler.
-pub fn on_timer_interrupt(_irq: u32) {
-    timer::stop();
-    let handler = HANDLER.lock().take();
-    if let Some(handler) = handler {
-        handler(now());
-    }
 }

@@ -80,6 +80,8 @@ pub struct BoardInfo {
     pub dtb_size: u64,
     /// The console PL011's registers.
     pub uart: Option<Range>,
+    /// The console PL011's interrupt (INTID).
+    pub uart_irq: Option<u32>,
     /// The interrupt controller.
     pub gic: Option<GicInfo>,
     /// INTID of the EL1 virtual timer.
@@ -101,6 +103,7 @@ impl BoardInfo {
             reserved: Ranges::default(),
             dtb_size: fdt.total_size() as u64,
             uart: None,
+            uart_irq: None,
             gic: None,
             timer_irq: None,
             psci: None,
@@ -112,7 +115,10 @@ impl BoardInfo {
         if info.memory.as_slice().is_empty() {
             return Err(BoardError::NoMemory);
         }
-        info.uart = find_uart(&fdt);
+        if let Some(node) = find_uart(&fdt) {
+            info.uart = first_range(node, 0);
+            info.uart_irq = node.property("interrupts").and_then(|p| gic_intid(p.value, 0));
+        }
         info.gic = find_gic(&fdt);
         info.timer_irq = find_timer_irq(&fdt);
         info.psci = find_psci(&fdt);
@@ -155,11 +161,10 @@ impl BoardInfo {
         }
         let start = chosen.property("linux,initrd-start").and_then(|p| p.as_usize());
         let end = chosen.property("linux,initrd-end").and_then(|p| p.as_usize());
-        if let (Some(start), Some(end)) = (start, end) {
-            if end > start {
+        if let (Some(start), Some(end)) = (start, end)
+            && end > start {
                 self.initrd = Some(Range { base: start as u64, size: (end - start) as u64 });
             }
-        }
     }
 }
 
@@ -178,7 +183,7 @@ fn is_pl011(node: &FdtNode<'_, '_>) -> bool {
     node.compatible().is_some_and(|c| c.all().any(|s| s == "arm,pl011"))
 }
 
-fn find_uart(fdt: &Fdt<'_>) -> Option<Range> {
+fn find_uart<'b, 'a>(fdt: &'b Fdt<'a>) -> Option<FdtNode<'b, 'a>> {
     let stdout = fdt
         .find_node("/chosen")
         .and_then(|c| c.property("stdout-path"))
@@ -186,8 +191,19 @@ fn find_uart(fdt: &Fdt<'_>) -> Option<Range> {
         .map(|path| path.split(':').next().unwrap_or(path))
         .and_then(|path| fdt.find_node(path).or_else(|| fdt.aliases()?.resolve_node(path)))
         .filter(is_pl011);
-    let node = stdout.or_else(|| fdt.find_compatible(&["arm,pl011"]))?;
-    first_range(node, 0)
+    stdout.or_else(|| fdt.find_compatible(&["arm,pl011"]))
+}
+
+/// The INTID of entry `index` of a GIC `interrupts` property: (type, number, flags) cells,
+/// type 0 = SPI (INTID 32 + n), 1 = PPI (INTID 16 + n).
+fn gic_intid(cells: &[u8], index: usize) -> Option<u32> {
+    let entry = cells.chunks_exact(12).nth(index)?;
+    let cell = |i: usize| entry.get(i * 4..i * 4 + 4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes);
+    match cell(0)? {
+        0 => cell(1)?.checked_add(32),
+        1 => cell(1)?.checked_add(16),
+        _ => None,
+    }
 }
 
 fn find_gic(fdt: &Fdt<'_>) -> Option<GicInfo> {
@@ -204,15 +220,7 @@ fn find_gic(fdt: &Fdt<'_>) -> Option<GicInfo> {
 fn find_timer_irq(fdt: &Fdt<'_>) -> Option<u32> {
     const VIRTUAL_TIMER_ENTRY: usize = 2;
     let node = fdt.find_compatible(&["arm,armv8-timer", "arm,armv7-timer"])?;
-    let cells = node.property("interrupts")?.value;
-    let entry = cells.chunks_exact(12).nth(VIRTUAL_TIMER_ENTRY)?;
-    let cell = |i: usize| entry.get(i * 4..i * 4 + 4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes);
-    let (kind, number) = (cell(0)?, cell(1)?);
-    match kind {
-        1 => Some(number + 16), // PPI
-        0 => Some(number + 32), // SPI
-        _ => None,
-    }
+    gic_intid(node.property("interrupts")?.value, VIRTUAL_TIMER_ENTRY)
 }
 
 fn find_psci(fdt: &Fdt<'_>) -> Option<Conduit> {

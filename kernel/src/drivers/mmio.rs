@@ -40,7 +40,7 @@ impl MmioRegion {
     /// The caller picks `T` to match what the device has at that offset.
     pub fn block<T>(&self, offset: usize) -> Option<Mmio<T>> {
         let end = offset.checked_add(core::mem::size_of::<T>())?;
-        if end > self.size || offset % core::mem::align_of::<T>() != 0 {
+        if end > self.size || !offset.is_multiple_of(core::mem::align_of::<T>()) {
             return None;
         }
         let ptr = NonNull::new(self.base.as_ptr().wrapping_add(offset).cast::<T>())?;

@@ -95,6 +95,19 @@ impl Pl011 {
         self.regs.dr.set(u32::from(byte));
     }
 
+    /// Unmasks the receive and receive-timeout interrupts.
+    pub fn enable_receive_interrupt(&self) {
+        self.regs.imsc.write(INT::RX::SET + INT::RT::SET);
+    }
+
+    /// Takes every byte waiting in the receive FIFO and acknowledges the interrupt.
+    pub fn drain_received(&self, mut sink: impl FnMut(u8)) {
+        while !self.regs.fr.is_set(FR::RXFE) {
+            sink((self.regs.dr.get() & 0xFF) as u8);
+        }
+        self.regs.icr.write(INT::RX::SET + INT::RT::SET);
+    }
+
     /// Waits until everything written has left the UART.
     pub fn flush(&self) {
         while self.regs.fr.is_set(FR::BUSY) {

@@ -4,6 +4,7 @@
 
 use super::layout::{KSTACK_AREA_SIZE, KSTACK_BASE, KSTACK_SIZE};
 use super::{frame, paging};
+use crate::arch::vectors::TrapFrame;
 use crate::sync::IrqSafeMutex;
 use kcore::pagetable::{Attrs, MapError};
 use kcore::{PAGE_SIZE, VirtAddr};
@@ -38,6 +39,19 @@ impl KernelStack {
             va += PAGE;
         }
         Ok(stack)
+    }
+
+    /// Places `frame` at the top of the stack and returns where it is, for a new user
+    /// thread's first return to EL0.
+    pub fn push_trap_frame(&self, frame: TrapFrame) -> *mut TrapFrame {
+        let at = (self.top() - core::mem::size_of::<TrapFrame>() as u64) as *mut TrapFrame;
+        // SAFETY: the top of this stack is mapped RW, owned by this stack, unused (the thread
+        // has not run), and 16-byte aligned; TrapFrame has no invariants.
+        #[allow(unsafe_code, reason = "writes the initial frame onto a fresh stack")]
+        unsafe {
+            at.write(frame)
+        };
+        at
     }
 
     /// The initial stack pointer (one past the highest byte).

@@ -33,3 +33,16 @@ pub const KSTACK_SHIFT: u32 = 15;
 /// Bytes of a kernel stack (32 KiB). Each sits at the top of a slot twice this size whose
 /// lower half is an unmapped guard.
 pub const KSTACK_SIZE: u64 = 1 << KSTACK_SHIFT;
+
+/// First address above user space (TTBR0 covers [0, 2^39)).
+pub const USER_END: u64 = 1 << 39;
+/// Lowest address a user mapping may use (page 0 stays unmapped to catch null pointers).
+pub const USER_START: u64 = 0x1_0000;
+/// Top of the main thread's stack.
+pub const USER_STACK_TOP: u64 = 0x7F_FF00_0000;
+/// Reserved span below each user stack top (the stack may grow this far).
+pub const USER_STACK_SIZE: u64 = 1 << 20;
+/// Where `mmap` without a fixed address places mappings.
+pub const USER_MMAP_BASE: u64 = 0x10_0000_0000;
+/// End of the `mmap` area (thread stacks are mmapped too).
+pub const USER_MMAP_END: u64 = 0x70_0000_0000;

@@ -4,7 +4,6 @@
 pub mod frame;
 #[allow(unsafe_code, reason = "GlobalAlloc glue")]
 pub mod heap;
-#[cfg_attr(not(test), expect(dead_code, reason = "thread stacks arrive with the scheduler; tested on target now"))]
 pub mod kstack;
 pub mod layout;
 #[allow(unsafe_code, reason = "page-table memory, the DTB window and RAM hand-over are raw memory")]

@@ -91,7 +91,7 @@ impl TableMemory for KernelTableMemory {
 /// The device tree blob through the window the boot code mapped, up to its header size.
 pub fn boot_fdt_window(dtb_pa: u64) -> Option<&'static [u8]> {
     let offset = dtb_pa % super::layout::BLOCK_2M;
-    if dtb_pa == 0 || dtb_pa % 8 != 0 {
+    if dtb_pa == 0 || !dtb_pa.is_multiple_of(8) {
         return None;
     }
     let window = (2 * super::layout::BLOCK_2M - offset).min(FDT_MAX_SIZE) as usize;
@@ -224,10 +224,35 @@ pub unsafe fn linear_words_mut(pa: PhysAddr, words: usize) -> &'static mut [u64]
     unsafe { core::slice::from_raw_parts_mut(ptr, words) }
 }
 
+/// The initial ramdisk's bytes, through the linear map.
+pub fn initrd_slice(base: u64, size: u64) -> &'static [u8] {
+    let ptr = phys_to_virt(PhysAddr(base)).as_u64() as *const u8;
+    // SAFETY: the initrd range is RAM reserved in the frame allocator for the kernel's whole
+    // life and never written, and the linear map covers it.
+    unsafe { core::slice::from_raw_parts(ptr, size as usize) }
+}
+
 /// Zeroes one page of RAM through the linear map.
 pub fn zero_frame(pa: PhysAddr) {
     let ptr = phys_to_virt(pa).as_u64() as *mut u8;
     // SAFETY: `pa` is a frame the caller just took from the frame allocator, so no one
     // else refers to it; the linear map covers all RAM.
     unsafe { core::ptr::write_bytes(ptr, 0, PAGE_SIZE) };
+}
+
+/// Copies `data` into the frame at `pa`, starting `offset` bytes in; stops at the frame's end.
+pub fn write_phys(pa: PhysAddr, offset: usize, data: &[u8]) {
+    let len = data.len().min(PAGE_SIZE.saturating_sub(offset));
+    let dst = (phys_to_virt(pa).as_u64() as usize + offset) as *mut u8;
+    // SAFETY: [offset, offset + len) lies inside the frame, which the caller owns; the
+    // linear map covers all RAM and `data` is a separate kernel buffer.
+    unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst, len) };
+}
+
+/// Copies from the frame at `pa` (from `offset`) into `buf`; stops at the frame's end.
+pub fn read_phys(pa: PhysAddr, offset: usize, buf: &mut [u8]) {
+    let len = buf.len().min(PAGE_SIZE.saturating_sub(offset));
+    let src = (phys_to_virt(pa).as_u64() as usize + offset) as *const u8;
+    // SAFETY: as in write_phys, reading.
+    unsafe { core::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), len) };
 }

@@ -4,4 +4,5 @@ mod exception;
 mod frame;
 mod heap;
 mod paging;
+mod sched;
 mod timer;

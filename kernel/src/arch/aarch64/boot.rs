@@ -19,9 +19,9 @@ const BOOT_BLOCK_NORMAL_XN: u64 = BOOT_BLOCK_NORMAL | (1 << 53) | (1 << 54);
 const DESC_TABLE: u64 = 0b11;
 /// SCTLR_EL1 with the MMU and caches off and every RES1 bit set.
 const SCTLR_EL1_MMU_OFF: u64 = 0x30D0_0800;
-/// SCTLR_EL1 bits set when enabling: M (MMU), C (data cache), I (instruction cache),
-/// SA (stack alignment check), WXN left clear (W^X comes from the tables).
-const SCTLR_EL1_ENABLE: u64 = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 12);
+/// SCTLR_EL1 bits set when enabling: M (MMU), C (data cache), SA and SA0 (stack alignment
+/// checks at EL1 and EL0), I (instruction cache); WXN stays clear (W^X comes from the tables).
+const SCTLR_EL1_ENABLE: u64 = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 12);
 /// TCR_EL1: T0SZ = T1SZ = 25 (39-bit), 4 KiB granules, inner-shareable write-back walks.
 /// IPS and AS are filled in at boot from ID_AA64MMFR0_EL1.
 const TCR_EL1_BASE: u64 = 25 | (1 << 8) | (1 << 10) | (0b11 << 12) | (25 << 16)

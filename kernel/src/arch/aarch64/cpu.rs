@@ -1,7 +1,7 @@
 //! CPU control: interrupt masking, waiting, identification, the counter and TLB maintenance.
 
 use aarch64_cpu::asm::barrier;
-use aarch64_cpu::registers::{CNTFRQ_EL0, CNTVCT_EL0, DAIF, MIDR_EL1, Readable, Writeable};
+use aarch64_cpu::registers::{CNTFRQ_EL0, CNTVCT_EL0, DAIF, ID_AA64MMFR0_EL1, MIDR_EL1, Readable, Writeable};
 use core::arch::asm;
 
 /// Saved interrupt mask state, restored by [`irq_restore`].
@@ -82,6 +82,30 @@ pub fn flush_tlb_kernel_range(va: u64, size: u64) {
     }
     barrier::dsb(barrier::ISH);
     barrier::isb(barrier::SY);
+}
+
+/// Invalidates one user page's TLB entries for `asid` on all CPUs.
+pub fn flush_tlb_user_page(va: u64, asid: u16) {
+    barrier::dsb(barrier::ISHST);
+    let operand = ((va >> 12) & 0xFFF_FFFF_FFFF) | (u64::from(asid) << 48);
+    // SAFETY: TLB invalidation has no memory-safety effect of its own.
+    unsafe { asm!("tlbi vae1is, {}", in(reg) operand, options(nostack)) };
+    barrier::dsb(barrier::ISH);
+    barrier::isb(barrier::SY);
+}
+
+/// Invalidates every TLB entry tagged with `asid` on all CPUs (before the ASID is reused).
+pub fn flush_tlb_asid(asid: u16) {
+    barrier::dsb(barrier::ISHST);
+    // SAFETY: TLB invalidation has no memory-safety effect of its own.
+    unsafe { asm!("tlbi aside1is, {}", in(reg) u64::from(asid) << 48, options(nostack)) };
+    barrier::dsb(barrier::ISH);
+    barrier::isb(barrier::SY);
+}
+
+/// ASID width in bits (8 or 16), as TCR_EL1.AS was set by the boot code.
+pub fn asid_bits() -> u8 {
+    if (ID_AA64MMFR0_EL1.get() >> 4) & 0xF == 0b0010 { 16 } else { 8 }
 }
 
 /// Invalidates every TLB entry on all CPUs.

@@ -12,24 +12,26 @@ use kcore::esr::Esr;
 #[unsafe(no_mangle)]
 extern "C" fn handle_el1_sync(frame: &mut TrapFrame) {
     let esr = Esr(frame.esr);
-    if esr.is_abort() {
-        if let Some(fixup) = fault::fixup_for(frame.elr, frame.esr, frame.far) {
-            frame.elr = fixup;
-            return;
+    // Only sanctioned accesses (listed in .extable) may fault without being a kernel bug.
+    if esr.is_abort()
+        && let Some(fixup) = fault::fixup_for(frame.elr, frame.esr, frame.far)
+    {
+        if !crate::trap::kernel_user_access_fault(frame.far, esr) {
+            frame.elr = fixup; // a demand-zero page was not the answer: fail the access
         }
+        return;
     }
     fatal("kernel exception", frame);
 }
 
 #[unsafe(no_mangle)]
-extern "C" fn handle_irq(_frame: &mut TrapFrame) {
-    crate::irq::handle_pending();
+extern "C" fn handle_irq(frame: &mut TrapFrame) {
+    crate::trap::irq(frame);
 }
 
 #[unsafe(no_mangle)]
 extern "C" fn handle_el0_sync(frame: &mut TrapFrame) {
-    // Nothing runs at EL0 yet: an exception from there means the kernel lost control.
-    fatal("exception from EL0 with no user processes", frame);
+    crate::trap::user_sync(frame);
 }
 
 #[unsafe(no_mangle)]

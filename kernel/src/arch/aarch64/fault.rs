@@ -71,7 +71,7 @@ pub(super) fn fixup_for(elr: u64, esr: u64, far: u64) -> Option<u64> {
 /// Reads a u64 at any kernel virtual address without risking a fatal fault: an unmapped
 /// or inaccessible address gives `Err` with the fault's syndrome.
 pub fn probe_read_u64(addr: u64) -> Result<u64, FaultInfo> {
-    if addr % 8 != 0 {
+    if !addr.is_multiple_of(8) {
         return Err(FaultInfo { esr: 0, far: addr });
     }
     let mut value = 0u64;

@@ -2,6 +2,7 @@
 //! the generic timer, the GICv3 CPU interface, PSCI and semihosting.
 
 mod boot;
+pub mod context;
 pub mod cpu;
 mod exception;
 pub mod fault;
@@ -10,6 +11,7 @@ pub mod psci;
 #[cfg(test)]
 pub mod semihosting;
 pub mod timer;
+pub mod usercopy;
 pub mod vectors;
 
 pub use exception::write_backtrace;

@@ -30,7 +30,7 @@ pub struct TrapFrame {
     pub far: u64,
 }
 
-const _: () = assert!(TRAP_FRAME_SIZE == 36 * 8 && TRAP_FRAME_SIZE % 16 == 0);
+const _: () = assert!(TRAP_FRAME_SIZE == 36 * 8 && TRAP_FRAME_SIZE.is_multiple_of(16));
 
 core::arch::global_asm!(
     r#"

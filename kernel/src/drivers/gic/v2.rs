@@ -88,11 +88,10 @@ impl GicV2 {
             if let Some(prio) = self.gicd.ipriorityr.get(irq) {
                 prio.set(DEFAULT_PRIORITY);
             }
-            if irq >= FIRST_SPI as usize {
-                if let Some(target) = self.gicd.itargetsr.get(irq) {
+            if irq >= FIRST_SPI as usize
+                && let Some(target) = self.gicd.itargetsr.get(irq) {
                     target.set(1); // CPU interface 0
                 }
-            }
         }
         self.gicd.ctlr.write(GICD_CTLR::ENABLE::SET);
     }

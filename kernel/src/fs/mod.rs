@@ -1,0 +1,270 @@
+//! Files: the one in-memory tree (kcore's `Vfs`, filled from the initramfs), open files,
+//! per-process descriptor tables and device nodes.
+
+pub mod console;
+
+use crate::sync::IrqSafeMutex;
+use abi::Errno;
+use abi::syscall::{Dirent, Stat, open_flags as of, seek};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use kcore::vfs::{Access, Cred, Ino, NodeKind, Vfs};
+use zerocopy::IntoBytes;
+
+/// Device id of `/dev/console`.
+pub const DEV_CONSOLE: u32 = 1;
+/// Most open files per process.
+pub const MAX_FDS: usize = 64;
+/// RAM the writable part of the tree may use.
+const FS_CAPACITY: usize = 8 << 20;
+
+static VFS: IrqSafeMutex<Option<Vfs<'static>>> = IrqSafeMutex::new(None);
+
+/// Runs `f` on the filesystem tree.
+pub fn with_vfs<R>(f: impl FnOnce(&mut Vfs<'static>) -> R) -> R {
+    let mut guard = VFS.lock();
+    let vfs = guard.get_or_insert_with(Vfs::new);
+    f(vfs)
+}
+
+/// Builds the tree from the initramfs (if any) and adds the device nodes.
+pub fn init(initrd: Option<&'static [u8]>) -> Result<usize, Errno> {
+    with_vfs(|vfs| {
+        vfs.set_capacity(FS_CAPACITY);
+        let loaded = match initrd {
+            Some(archive) => vfs.populate_from_cpio(archive).map_err(|_| Errno::EINVAL)?,
+            None => 0,
+        };
+        let root = Cred { uid: 0, gid: 0 };
+        if vfs.lookup("/dev").is_err() {
+            vfs.mkdir("/dev", 0o755, root)?;
+        }
+        vfs.mknod("/dev/console", DEV_CONSOLE, 0o666)?;
+        Ok(loaded)
+    })
+}
+
+/// What an open file refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileObject {
+    /// A file or directory in the tree.
+    Node(Ino),
+    /// A device.
+    Device(u32),
+}
+
+/// An open file description (shared by dup'd and inherited descriptors).
+pub struct OpenFile {
+    /// What it refers to.
+    pub object: FileObject,
+    /// `O_*` flags it was opened with.
+    pub flags: usize,
+    /// Read/write position (for directories: the next entry index).
+    offset: IrqSafeMutex<u64>,
+}
+
+impl OpenFile {
+    /// A new description at offset 0.
+    pub fn new(object: FileObject, flags: usize) -> Arc<OpenFile> {
+        Arc::new(OpenFile { object, flags, offset: IrqSafeMutex::new(0) })
+    }
+
+    fn readable(&self) -> bool {
+        self.flags & of::O_ACCMODE != of::O_WRONLY
+    }
+
+    fn writable(&self) -> bool {
+        self.flags & of::O_ACCMODE != of::O_RDONLY
+    }
+}
+
+/// Opens `path` for a process with credentials `cred`.
+pub fn open(path: &str, flags: usize, mode: u32, cred: Cred) -> Result<Arc<OpenFile>, Errno> {
+    with_vfs(|vfs| {
+        let ino = match vfs.lookup(path) {
+            Ok(_) if flags & of::O_CREAT != 0 && flags & of::O_EXCL != 0 => return Err(Errno::EEXIST),
+            Ok(ino) => ino,
+            Err(Errno::ENOENT) if flags & of::O_CREAT != 0 => vfs.create_file(path, mode & 0o7777, cred)?,
+            Err(e) => return Err(e),
+        };
+        let kind = vfs.kind(ino)?;
+        let want_write = flags & of::O_ACCMODE != of::O_RDONLY;
+        if kind == NodeKind::Dir && want_write {
+            return Err(Errno::EISDIR);
+        }
+        if flags & of::O_DIRECTORY != 0 && kind != NodeKind::Dir {
+            return Err(Errno::ENOTDIR);
+        }
+        let want_read = flags & of::O_ACCMODE != of::O_WRONLY;
+        vfs.check_access(ino, cred, Access { read: want_read, write: want_write, exec: false })?;
+        if flags & of::O_TRUNC != 0 && want_write && kind == NodeKind::File {
+            vfs.truncate(ino, 0)?;
+        }
+        let object = match kind {
+            NodeKind::Device(id) => FileObject::Device(id),
+            _ => FileObject::Node(ino),
+        };
+        Ok(OpenFile::new(object, flags))
+    })
+}
+
+/// Reads into `buf` at the file's position.
+pub fn read(file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+    if !file.readable() {
+        return Err(Errno::EBADF);
+    }
+    match file.object {
+        FileObject::Device(DEV_CONSOLE) => console::read(buf, file.flags & of::O_NONBLOCK != 0),
+        FileObject::Device(_) => Err(Errno::EINVAL),
+        FileObject::Node(ino) => {
+            let mut offset = file.offset.lock();
+            let n = with_vfs(|vfs| vfs.read(ino, *offset, buf))?;
+            *offset += n as u64;
+            Ok(n)
+        }
+    }
+}
+
+/// Writes `data` at the file's position (or its end with O_APPEND).
+pub fn write(file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    match file.object {
+        FileObject::Device(DEV_CONSOLE) => Ok(console::write(data)),
+        FileObject::Device(_) => Err(Errno::EINVAL),
+        FileObject::Node(ino) => {
+            let mut offset = file.offset.lock();
+            let n = with_vfs(|vfs| {
+                if file.flags & of::O_APPEND != 0 {
+                    *offset = vfs.stat(ino)?.size;
+                }
+                vfs.write(ino, *offset, data)
+            })?;
+            *offset += n as u64;
+            Ok(n)
+        }
+    }
+}
+
+/// File status.
+pub fn fstat(file: &OpenFile) -> Result<Stat, Errno> {
+    match file.object {
+        FileObject::Node(ino) => with_vfs(|vfs| vfs.stat(ino)),
+        FileObject::Device(_) => Ok(Stat { ino: 0, size: 0, mode: abi::syscall::file_type::S_IFCHR | 0o666, uid: 0, gid: 0, nlink: 1 }),
+    }
+}
+
+/// Moves the file position.
+pub fn lseek(file: &OpenFile, offset: i64, whence: usize) -> Result<u64, Errno> {
+    let FileObject::Node(ino) = file.object else { return Err(Errno::ESPIPE) };
+    let mut position = file.offset.lock();
+    let base = match whence {
+        seek::SET => 0,
+        seek::CUR => *position as i64,
+        seek::END => with_vfs(|vfs| vfs.stat(ino))?.size as i64,
+        _ => return Err(Errno::EINVAL),
+    };
+    let new = base.checked_add(offset).filter(|p| *p >= 0).ok_or(Errno::EINVAL)?;
+    *position = new as u64;
+    Ok(new as u64)
+}
+
+/// Fills `buf` with packed directory records from the file's position; returns bytes used.
+pub fn getdents(file: &OpenFile, buf_len: usize) -> Result<Vec<u8>, Errno> {
+    let FileObject::Node(ino) = file.object else { return Err(Errno::ENOTDIR) };
+    let mut index = file.offset.lock();
+    let mut out = Vec::new();
+    loop {
+        let Some((name, child, kind)) = with_vfs(|vfs| vfs.read_dir(ino, *index as usize))? else { break };
+        let name = name.as_bytes();
+        let name_len = name.len().min(255);
+        let reclen = (core::mem::size_of::<Dirent>() + name_len).next_multiple_of(8);
+        if out.len() + reclen > buf_len {
+            if out.is_empty() {
+                return Err(Errno::EINVAL);
+            }
+            break;
+        }
+        let type_bits = match kind {
+            NodeKind::Dir => abi::syscall::file_type::S_IFDIR,
+            NodeKind::File => abi::syscall::file_type::S_IFREG,
+            NodeKind::Device(_) => abi::syscall::file_type::S_IFCHR,
+        };
+        let header = Dirent { ino: child.0, reclen: reclen as u16, kind: (type_bits >> 12) as u8, name_len: name_len as u8, reserved: 0 };
+        let start = out.len();
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(&name[..name_len]);
+        out.resize(start + reclen, 0);
+        *index += 1;
+    }
+    Ok(out)
+}
+
+/// The whole content of the file at `path`, if `cred` may execute it.
+pub fn read_executable(path: &str, cred: Cred) -> Result<Vec<u8>, Errno> {
+    with_vfs(|vfs| {
+        let ino = vfs.lookup(path)?;
+        if vfs.kind(ino)? != NodeKind::File {
+            return Err(Errno::EACCES);
+        }
+        vfs.check_access(ino, cred, Access { read: false, write: false, exec: true })?;
+        let size = vfs.stat(ino)?.size as usize;
+        let mut bytes = alloc::vec![0; size];
+        let n = vfs.read(ino, 0, &mut bytes)?;
+        bytes.truncate(n);
+        Ok(bytes)
+    })
+}
+
+/// A process's descriptor table.
+#[derive(Clone, Default)]
+pub struct FdTable {
+    slots: Vec<Option<(Arc<OpenFile>, bool)>>,
+}
+
+impl FdTable {
+    /// Descriptors 0, 1 and 2 on the console.
+    pub fn with_console() -> FdTable {
+        let console = OpenFile::new(FileObject::Device(DEV_CONSOLE), of::O_RDWR);
+        FdTable { slots: alloc::vec![Some((console.clone(), false)), Some((console.clone(), false)), Some((console, false))] }
+    }
+
+    /// The descriptors a spawned child inherits (all without close-on-exec).
+    pub fn inherit(&self) -> FdTable {
+        FdTable { slots: self.slots.iter().map(|s| s.clone().filter(|(_, cloexec)| !cloexec)).collect() }
+    }
+
+    /// Installs `file` at the lowest free descriptor.
+    pub fn insert(&mut self, file: Arc<OpenFile>, cloexec: bool) -> Result<usize, Errno> {
+        if let Some(fd) = self.slots.iter().position(Option::is_none) {
+            self.slots[fd] = Some((file, cloexec));
+            return Ok(fd);
+        }
+        if self.slots.len() >= MAX_FDS {
+            return Err(Errno::EMFILE);
+        }
+        self.slots.push(Some((file, cloexec)));
+        Ok(self.slots.len() - 1)
+    }
+
+    /// The open file behind `fd`.
+    pub fn get(&self, fd: usize) -> Result<Arc<OpenFile>, Errno> {
+        self.slots.get(fd).and_then(|s| s.as_ref()).map(|(f, _)| f.clone()).ok_or(Errno::EBADF)
+    }
+
+    /// Closes `fd`.
+    pub fn close(&mut self, fd: usize) -> Result<Arc<OpenFile>, Errno> {
+        self.slots.get_mut(fd).and_then(Option::take).map(|(f, _)| f).ok_or(Errno::EBADF)
+    }
+
+    /// Closes everything.
+    pub fn clear(&mut self) {
+        self.slots.clear();
+    }
+
+    /// Number of open descriptors.
+    pub fn count(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+}

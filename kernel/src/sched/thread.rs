@@ -1,0 +1,94 @@
+//! A thread: its saved context, kernel stack, scheduling parameters and wait state.
+
+use crate::arch::context::{Context, FpState};
+use crate::mm::kstack::KernelStack;
+use crate::proc::{AddressSpace, Pid};
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use kcore::sched::{Policy, Priority, Tid};
+use kcore::timer_queue::TimerId;
+
+/// Where a thread is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadState {
+    /// In the run queue.
+    Ready,
+    /// On the CPU.
+    Running,
+    /// Waiting for a wake-up or a timeout.
+    Blocked,
+    /// Finished; its resources go once another thread runs.
+    Dead,
+}
+
+/// Why a blocked thread woke up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WakeReason {
+    /// Someone woke it.
+    Woken,
+    /// Its deadline passed.
+    TimedOut,
+    /// Its process is being killed.
+    Interrupted,
+}
+
+/// A schedulable thread.
+pub struct Thread {
+    pub(super) tid: Tid,
+    pub(super) pid: Pid,
+    pub(super) name: String,
+    pub(super) state: ThreadState,
+    pub(super) base_priority: Priority,
+    pub(super) priority: Priority,
+    pub(super) policy: Policy,
+    pub(super) context: Context,
+    /// User FP/SIMD state; `None` for kernel threads.
+    pub(super) fp: Option<Box<FpState>>,
+    /// `None` only for the boot thread, which runs on the boot stack.
+    pub(super) kstack: Option<KernelStack>,
+    pub(super) space: Option<Arc<AddressSpace>>,
+    pub(super) timer: Option<TimerId>,
+    pub(super) wake_reason: WakeReason,
+    pub(super) slice_end: u64,
+    /// Set when the thread must leave (process killed or exiting).
+    pub(super) interrupted: bool,
+    /// Threads blocked in join on this one.
+    pub(super) joiners: Vec<Tid>,
+    /// Number of times this thread was switched in (for `ps` and tests).
+    pub(super) switches: u64,
+}
+
+/// A read-only snapshot of a thread, for `ps` and tests.
+#[derive(Clone, Debug)]
+pub struct ThreadInfo {
+    /// Thread id.
+    pub tid: Tid,
+    /// Owning process (0 = kernel).
+    pub pid: Pid,
+    /// Name.
+    pub name: String,
+    /// State.
+    pub state: ThreadState,
+    /// Effective priority.
+    pub priority: Priority,
+    /// Policy.
+    pub policy: Policy,
+    /// Times switched in.
+    pub switches: u64,
+}
+
+impl Thread {
+    pub(super) fn info(&self) -> ThreadInfo {
+        ThreadInfo {
+            tid: self.tid,
+            pid: self.pid,
+            name: self.name.clone(),
+            state: self.state,
+            priority: self.priority,
+            policy: self.policy,
+            switches: self.switches,
+        }
+    }
+}

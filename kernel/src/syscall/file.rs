@@ -1,0 +1,64 @@
+//! File system calls: open, read, write, close, fstat, getdents, lseek, dup, ioctl.
+
+use super::user;
+use crate::fs::{self, OpenFile};
+use crate::proc;
+use abi::syscall::{MAX_PATH, UserStr, open_flags};
+use abi::{Errno, Sysno};
+use alloc::sync::Arc;
+
+/// Largest single read or write (larger requests are shortened, as POSIX allows).
+const MAX_IO: usize = 64 * 1024;
+
+pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
+    match sysno {
+        Sysno::Open => {
+            let path = user::read_string(UserStr { ptr: args[0], len: args[1] }, MAX_PATH)?;
+            let flags = args[2];
+            let file = fs::open(&path, flags, args[3] as u32, proc::current_cred())?;
+            proc::with_fds(|fds| fds.insert(file, flags & open_flags::O_CLOEXEC != 0))?
+        }
+        Sysno::Close => proc::with_fds(|fds| fds.close(args[0]))?.map(|_| 0),
+        Sysno::Read => {
+            let file = get(args[0])?;
+            let mut buf = alloc::vec![0; args[2].min(MAX_IO)];
+            let n = fs::read(&file, &mut buf)?;
+            user::write_bytes(args[1], &buf[..n])?;
+            Ok(n)
+        }
+        Sysno::Write => {
+            let file = get(args[0])?;
+            let data = user::read_bytes(args[1], args[2].min(MAX_IO), MAX_IO, Errno::EINVAL)?;
+            fs::write(&file, &data)
+        }
+        Sysno::Fstat => {
+            let stat = fs::fstat(&*get(args[0])?)?;
+            user::write_struct(args[1], &stat).map(|()| 0)
+        }
+        Sysno::Getdents => {
+            let records = fs::getdents(&*get(args[0])?, args[2].min(MAX_IO))?;
+            user::write_bytes(args[1], &records)?;
+            Ok(records.len())
+        }
+        Sysno::Lseek => fs::lseek(&*get(args[0])?, args[1] as i64, args[2]).map(|p| p as usize),
+        Sysno::Dup => {
+            let file = get(args[0])?;
+            proc::with_fds(|fds| fds.insert(file, false))?
+        }
+        Sysno::Ioctl => {
+            get(args[0])?;
+            Err(Errno::ENOTTY)
+        }
+        _ => Err(Errno::ENOSYS),
+    }
+}
+
+fn get(fd: usize) -> Result<Arc<OpenFile>, Errno> {
+    proc::with_fds(|fds| fds.get(fd))?
+}
+
+/// `mmap` of a device file descriptor.
+pub fn mmap_device(fd: usize, _addr: u64, _len: u64, _prot: usize, _flags: usize) -> Result<usize, Errno> {
+    get(fd)?;
+    Err(Errno::ENODEV)
+}
