@@ -73,6 +73,8 @@ pub enum Sysno {
     GetGid = 51,
     /// `meminfo(&mut MemInfo)`: memory statistics.
     MemInfo = 60,
+    /// `tasklist(buf, max) -> count`: one [`TaskInfo`] per thread, for `ps`.
+    TaskList = 61,
 }
 
 impl TryFrom<usize> for Sysno {
@@ -80,19 +82,49 @@ impl TryFrom<usize> for Sysno {
 
     fn try_from(value: usize) -> Result<Self, ()> {
         use Sysno::*;
-        const ALL: [Sysno; 32] = [
-            Exit, ThreadExit, Spawn, Execve, Wait, Kill, GetPid, GetPpid, GetTid, ThreadCreate,
-            ThreadJoin, Futex, SchedYield, SchedSetParam, SchedGetParam, Nanosleep, ClockGettime,
-            Mmap, Munmap, Mprotect, Open, Close, Read, Write, Ioctl, Fstat, Getdents, Lseek, Dup,
-            GetUid, GetGid, MemInfo,
+        const ALL: [Sysno; 33] = [
+            Exit,
+            ThreadExit,
+            Spawn,
+            Execve,
+            Wait,
+            Kill,
+            GetPid,
+            GetPpid,
+            GetTid,
+            ThreadCreate,
+            ThreadJoin,
+            Futex,
+            SchedYield,
+            SchedSetParam,
+            SchedGetParam,
+            Nanosleep,
+            ClockGettime,
+            Mmap,
+            Munmap,
+            Mprotect,
+            Open,
+            Close,
+            Read,
+            Write,
+            Ioctl,
+            Fstat,
+            Getdents,
+            Lseek,
+            Dup,
+            GetUid,
+            GetGid,
+            MemInfo,
+            TaskList,
         ];
         ALL.iter().copied().find(|s| *s as usize == value).ok_or(())
     }
 }
 
 /// A string or byte buffer passed by (pointer, length).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[derive(FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct UserStr {
     /// User address of the first byte.
@@ -109,8 +141,7 @@ pub const MAX_ARG_BYTES: usize = 32 * 1024;
 pub const MAX_PATH: usize = 256;
 
 /// What `spawn`/`execve` start.
-#[derive(Clone, Copy, Debug, Default)]
-#[derive(FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]
 pub struct SpawnRequest {
     /// Path of the executable.
@@ -167,11 +198,19 @@ pub mod wait_status {
     }
     /// The exit code, if the process exited normally.
     pub const fn exit_code(status: u32) -> Option<u8> {
-        if status & 0x7F == 0 { Some((status >> 8) as u8) } else { None }
+        if status & 0x7F == 0 {
+            Some((status >> 8) as u8)
+        } else {
+            None
+        }
     }
     /// The killing signal, if a signal ended the process.
     pub const fn term_signal(status: u32) -> Option<u32> {
-        if status & 0x7F != 0 { Some(status & 0x7F) } else { None }
+        if status & 0x7F != 0 {
+            Some(status & 0x7F)
+        } else {
+            None
+        }
     }
 }
 
@@ -262,8 +301,9 @@ pub mod file_type {
 }
 
 /// File status.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[derive(FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct Stat {
     /// Inode number.
@@ -282,8 +322,9 @@ pub struct Stat {
 
 /// Header of one directory entry in a `getdents` buffer; `name_len` bytes of name follow,
 /// and the next record starts at the next multiple of 8 after `reclen`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[derive(FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct Dirent {
     /// Inode number.
@@ -299,8 +340,9 @@ pub struct Dirent {
 }
 
 /// Memory statistics (`meminfo`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[derive(FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct MemInfo {
     /// Page frames the kernel manages.
@@ -311,6 +353,44 @@ pub struct MemInfo {
     pub heap_used: u64,
     /// Kernel heap bytes free.
     pub heap_free: u64,
+}
+
+/// One thread as `tasklist` reports it.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+#[repr(C)]
+pub struct TaskInfo {
+    /// Process id (0 = kernel thread).
+    pub pid: u32,
+    /// Parent process id.
+    pub ppid: u32,
+    /// Thread id.
+    pub tid: u32,
+    /// Owner uid.
+    pub uid: u32,
+    /// Effective priority (0 highest).
+    pub priority: u8,
+    /// `sched::SCHED_FIFO` or `SCHED_RR`.
+    pub policy: u8,
+    /// One of [`task_state`].
+    pub state: u8,
+    /// Reserved, zero.
+    pub reserved: u8,
+    /// Thread (program) name, NUL-padded.
+    pub name: [u8; 16],
+}
+
+/// `TaskInfo::state` values.
+pub mod task_state {
+    /// On the CPU.
+    pub const RUNNING: u8 = 0;
+    /// Waiting for the CPU.
+    pub const READY: u8 = 1;
+    /// Sleeping or waiting.
+    pub const BLOCKED: u8 = 2;
+    /// Finished, not yet reaped.
+    pub const ZOMBIE: u8 = 3;
 }
 
 /// `lseek` whence values.
@@ -375,5 +455,6 @@ mod tests {
         assert_eq!(core::mem::size_of::<SpawnRequest>(), 64);
         assert_eq!(core::mem::size_of::<Stat>(), 32);
         assert_eq!(core::mem::size_of::<Dirent>(), 16);
+        assert_eq!(core::mem::size_of::<TaskInfo>(), 36);
     }
 }

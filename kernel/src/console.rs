@@ -105,7 +105,10 @@ impl Log for Logger {
             return;
         }
         let micros = crate::time::uptime_us();
-        let module = record.target().strip_prefix("kernel::").unwrap_or(record.target());
+        let module = record
+            .target()
+            .strip_prefix("kernel::")
+            .unwrap_or(record.target());
         print(format_args!(
             "[{:5}.{:06}] {:<5} {}: {}\n",
             micros / 1_000_000,

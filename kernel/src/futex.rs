@@ -38,8 +38,13 @@ fn wait(key: Key, addr: usize, expected: u32, timeout_ns: u64) -> Result<usize, 
     if read_u32(addr)? != expected {
         return Err(Errno::EAGAIN);
     }
-    let queue = QUEUES.lock().entry(key).or_insert_with(|| Arc::new(WaitQueue::new())).clone();
-    let deadline = (timeout_ns != 0).then(|| time::now().saturating_add(time::ns_to_ticks(timeout_ns)));
+    let queue = QUEUES
+        .lock()
+        .entry(key)
+        .or_insert_with(|| Arc::new(WaitQueue::new()))
+        .clone();
+    let deadline =
+        (timeout_ns != 0).then(|| time::now().saturating_add(time::ns_to_ticks(timeout_ns)));
     let reason = queue.wait(deadline);
     drop(queue);
     forget_if_idle(key);
@@ -51,7 +56,9 @@ fn wait(key: Key, addr: usize, expected: u32, timeout_ns: u64) -> Result<usize, 
 }
 
 fn wake(key: Key, count: usize) -> usize {
-    let Some(queue) = QUEUES.lock().get(&key).cloned() else { return 0 };
+    let Some(queue) = QUEUES.lock().get(&key).cloned() else {
+        return 0;
+    };
     let mut woken = 0;
     while woken < count && queue.wake_one() {
         woken += 1;
@@ -64,7 +71,10 @@ fn wake(key: Key, count: usize) -> usize {
 /// Drops a queue nobody waits on (only the table holds it).
 fn forget_if_idle(key: Key) {
     let mut queues = QUEUES.lock();
-    if queues.get(&key).is_some_and(|q| Arc::strong_count(q) == 1 && q.is_empty()) {
+    if queues
+        .get(&key)
+        .is_some_and(|q| Arc::strong_count(q) == 1 && q.is_empty())
+    {
         queues.remove(&key);
     }
 }

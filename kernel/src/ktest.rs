@@ -75,7 +75,10 @@ macro_rules! kassert_eq {
                         line: line!(),
                         message: alloc::format!(
                             "{} == {}: left {:?}, right {:?}",
-                            stringify!($left), stringify!($right), left, right
+                            stringify!($left),
+                            stringify!($right),
+                            left,
+                            right
                         ),
                     });
                 }
@@ -96,7 +99,10 @@ fn tests() -> &'static [KTest] {
     unsafe {
         let start = (&raw const __ktests_start).cast::<KTest>();
         let end = (&raw const __ktests_end).cast::<KTest>();
-        core::slice::from_raw_parts(start, (end as usize - start as usize) / core::mem::size_of::<KTest>())
+        core::slice::from_raw_parts(
+            start,
+            (end as usize - start as usize) / core::mem::size_of::<KTest>(),
+        )
     }
 }
 
@@ -108,7 +114,10 @@ pub fn run_and_exit() -> ! {
     let tests = tests();
     kprintln!("ktest: running {} tests", tests.len());
     for test in tests {
-        let name = test.name.strip_prefix("kernel::tests::").unwrap_or(test.name);
+        let name = test
+            .name
+            .strip_prefix("kernel::tests::")
+            .unwrap_or(test.name);
         crate::kprint!("ktest {name} ... ");
         match (test.func)() {
             Ok(()) => {
@@ -117,7 +126,12 @@ pub fn run_and_exit() -> ! {
             }
             Err(failure) => {
                 FAILED.fetch_add(1, Ordering::SeqCst);
-                kprintln!("FAILED {}:{} {}", failure.file, failure.line, failure.message);
+                kprintln!(
+                    "FAILED {}:{} {}",
+                    failure.file,
+                    failure.line,
+                    failure.message
+                );
             }
         }
     }

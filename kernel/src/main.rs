@@ -9,7 +9,10 @@
 
 extern crate alloc;
 
-#[allow(unsafe_code, reason = "boot, vectors, system registers: the architecture layer")]
+#[allow(
+    unsafe_code,
+    reason = "boot, vectors, system registers: the architecture layer"
+)]
 mod arch;
 mod board;
 mod console;
@@ -40,14 +43,15 @@ use drivers::pl011::Pl011;
 use kcore::bootargs::BootArgs;
 use log::{LevelFilter, error, info};
 
-
 /// Entered from the boot code with the MMU on, on the boot stack, IRQs masked.
 #[allow(unsafe_code, reason = "the entry symbol the boot code branches to")]
 #[unsafe(no_mangle)]
 extern "C" fn kernel_main(dtb_pa: u64, load_pa: u64, entry_el: u64) -> ! {
     time::init();
     // Until the console exists there is no way to report a failure: park.
-    let Some(board) = mm::paging::boot_fdt_window(dtb_pa).and_then(|blob| BoardInfo::parse(blob).ok()) else {
+    let Some(board) =
+        mm::paging::boot_fdt_window(dtb_pa).and_then(|blob| BoardInfo::parse(blob).ok())
+    else {
         arch::cpu::halt()
     };
     if mm::paging::init_kernel_table(load_pa, board.memory.as_slice()).is_err() {
@@ -71,6 +75,19 @@ extern "C" fn kernel_main(dtb_pa: u64, load_pa: u64, entry_el: u64) -> ! {
     run_init(&board)
 }
 
+/// Boot self-check: five 10 ms sleeps, each ended by a one-shot timer interrupt.
+#[cfg(not(test))]
+fn check_timer() {
+    const SLEEPS: u64 = 5;
+    const PERIOD_NS: u64 = 10_000_000;
+    let start = time::now();
+    for n in 1..=SLEEPS {
+        sched::sleep_until(start + time::ns_to_ticks(n * PERIOD_NS));
+        let elapsed_us = time::ticks_to_ns(time::now() - start) / 1000;
+        info!(target: "timer", "interrupt {n}/{SLEEPS} after {}.{:03} ms", elapsed_us / 1000, elapsed_us % 1000);
+    }
+}
+
 /// LiteOS-A runs init at priority 28.
 #[cfg(not(test))]
 const INIT_PRIORITY: u8 = 28;
@@ -78,28 +95,44 @@ const INIT_PRIORITY: u8 = 28;
 /// Scheduler, address spaces, the filesystem and console input.
 fn start_processes(board: &BoardInfo) {
     proc::init_asids();
-    let empty_user_table = mm::frame::alloc_zeroed().expect("invariant: memory for one table at boot");
+    let empty_user_table =
+        mm::frame::alloc_zeroed().expect("invariant: memory for one table at boot");
     if let Err(e) = sched::init(empty_user_table.as_u64()) {
         panic!("cannot start the scheduler: {e:?}");
     }
-    let initrd = board.initrd.map(|r| mm::paging::initrd_slice(r.base, r.size));
+    let initrd = board
+        .initrd
+        .map(|r| mm::paging::initrd_slice(r.base, r.size));
     match fs::init(initrd) {
         Ok(entries) => info!(target: "fs", "initramfs: {entries} entries"),
         Err(e) => error!(target: "fs", "initramfs unusable ({e:?}); continuing with an empty tree"),
     }
-    if let Some(irq) = board.uart_irq {
-        if let Err(e) = console::enable_input(irq) {
-            error!(target: "console", "no console input: {e:?}");
-        }
+    if let Some(irq) = board.uart_irq
+        && let Err(e) = console::enable_input(irq)
+    {
+        error!(target: "console", "no console input: {e:?}");
     }
 }
 
 fn start_console(board: &BoardInfo) {
     let args = BootArgs::new(board.bootargs());
-    let level = args.get("loglevel").and_then(console::parse_level).unwrap_or(LevelFilter::Info);
+    let level = args
+        .get("loglevel")
+        .and_then(console::parse_level)
+        .unwrap_or(LevelFilter::Info);
+    if let Some(ms) = args
+        .get("sched_slice_ms")
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        sched::set_slice_ns(ms.saturating_mul(1_000_000));
+    }
     let Some(uart) = board.uart else { return };
-    let Ok(va) = mm::paging::ioremap(uart.base, Pl011::MMIO_SIZE as u64) else { return };
-    let Some(regs) = NonNull::new(va.as_u64() as *mut _) else { return };
+    let Ok(va) = mm::paging::ioremap(uart.base, Pl011::MMIO_SIZE as u64) else {
+        return;
+    };
+    let Some(regs) = NonNull::new(va.as_u64() as *mut _) else {
+        return;
+    };
     // SAFETY: `va` is a fresh device mapping of the PL011 the device tree names, never unmapped.
     #[allow(unsafe_code, reason = "wrapping a fresh device mapping")]
     let regs = unsafe { Mmio::new(regs) };
@@ -119,7 +152,8 @@ fn report_memory(board: &BoardInfo) {
 /// Maps a device block and wraps it; panics if the board's registers cannot be mapped,
 /// since the kernel cannot run without its interrupt controller.
 fn map_device<T>(range: board::Range) -> Mmio<T> {
-    let va = mm::paging::ioremap(range.base, range.size).expect("invariant: MMIO area has room for the GIC");
+    let va = mm::paging::ioremap(range.base, range.size)
+        .expect("invariant: MMIO area has room for the GIC");
     let ptr = NonNull::new(va.as_u64() as *mut T).expect("invariant: ioremap never returns 0");
     // SAFETY: a fresh device mapping of the block the device tree names, never unmapped.
     #[allow(unsafe_code, reason = "wrapping a fresh device mapping")]
@@ -130,7 +164,8 @@ fn map_device<T>(range: board::Range) -> Mmio<T> {
 
 /// Maps a device region whose register blocks are located at run time.
 fn map_region(range: board::Range) -> MmioRegion {
-    let va = mm::paging::ioremap(range.base, range.size).expect("invariant: MMIO area has room for the GIC");
+    let va = mm::paging::ioremap(range.base, range.size)
+        .expect("invariant: MMIO area has room for the GIC");
     let ptr = NonNull::new(va.as_u64() as *mut u8).expect("invariant: ioremap never returns 0");
     // SAFETY: a fresh device mapping of the region the device tree names, never unmapped.
     #[allow(unsafe_code, reason = "wrapping a fresh device mapping")]
@@ -179,6 +214,8 @@ fn start_interrupts(board: &BoardInfo) {
 /// powers off when it ends: nothing can run without init.
 #[cfg(not(test))]
 fn run_init(board: &BoardInfo) -> ! {
+    check_timer();
+    info!(target: "kernel", "boot complete");
     let args = BootArgs::new(board.bootargs());
     let path = args.get("init").unwrap_or("/bin/init");
     let spec = proc::SpawnSpec {
@@ -191,7 +228,9 @@ fn run_init(board: &BoardInfo) -> ! {
     };
     match proc::spawn(0, &spec) {
         Ok(pid) => match proc::kernel_wait(pid) {
-            Ok(status) => error!(target: "kernel", "init (pid {pid}) ended with wait status {status:#x}; powering off"),
+            Ok(status) => {
+                error!(target: "kernel", "init (pid {pid}) ended with wait status {status:#x}; powering off")
+            }
             Err(e) => error!(target: "kernel", "lost init: {e:?}; powering off"),
         },
         Err(e) => error!(target: "kernel", "cannot start {path}: {e:?}; powering off"),

@@ -19,7 +19,9 @@ pub struct IrqSafeGuard<'a, T> {
 impl<T> IrqSafeMutex<T> {
     /// A new unlocked mutex.
     pub const fn new(value: T) -> Self {
-        Self { inner: spin::Mutex::new(value) }
+        Self {
+            inner: spin::Mutex::new(value),
+        }
     }
 
     /// The data, through exclusive access to the mutex itself (no locking needed).
@@ -30,20 +32,27 @@ impl<T> IrqSafeMutex<T> {
     /// Masks IRQs and takes the lock.
     pub fn lock(&self) -> IrqSafeGuard<'_, T> {
         let irq = cpu::irq_save_disable();
-        IrqSafeGuard { guard: Some(self.inner.lock()), irq }
+        IrqSafeGuard {
+            guard: Some(self.inner.lock()),
+            irq,
+        }
     }
 }
 
 impl<T> Deref for IrqSafeGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        self.guard.as_ref().expect("invariant: guard present until drop")
+        self.guard
+            .as_ref()
+            .expect("invariant: guard present until drop")
     }
 }
 
 impl<T> DerefMut for IrqSafeGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        self.guard.as_mut().expect("invariant: guard present until drop")
+        self.guard
+            .as_mut()
+            .expect("invariant: guard present until drop")
     }
 }
 

@@ -19,8 +19,15 @@ pub fn user_sync(frame: &mut TrapFrame) {
     match esr.class() {
         ExceptionClass::Svc64 => crate::syscall::dispatch(frame),
         ExceptionClass::DataAbortLower | ExceptionClass::InstrAbortLower => user_abort(frame, esr),
-        ExceptionClass::PcAlignment => proc::fatal_user_fault("PC alignment fault", frame.elr, frame.esr, signal::SIGBUS),
-        ExceptionClass::SpAlignment => proc::fatal_user_fault("SP alignment fault", frame.sp_el0, frame.esr, signal::SIGBUS),
+        ExceptionClass::PcAlignment => {
+            proc::fatal_user_fault("PC alignment fault", frame.elr, frame.esr, signal::SIGBUS)
+        }
+        ExceptionClass::SpAlignment => proc::fatal_user_fault(
+            "SP alignment fault",
+            frame.sp_el0,
+            frame.esr,
+            signal::SIGBUS,
+        ),
         _ => proc::fatal_user_fault("illegal instruction", frame.elr, frame.esr, signal::SIGILL),
     }
     leave_to_user();
@@ -32,16 +39,22 @@ fn user_abort(frame: &TrapFrame, esr: Esr) {
     if fault == Some(FaultKind::Alignment) {
         proc::fatal_user_fault("alignment fault", frame.far, frame.esr, signal::SIGBUS);
     }
-    if matches!(fault, Some(FaultKind::Translation(_))) {
-        if let Some(space) = sched::current_space() {
-            match space.handle_fault(frame.far, esr.is_write(), exec) {
-                Ok(()) => return,
-                Err(FaultError::OutOfMemory) => proc::fatal_user_fault("out of memory", frame.far, frame.esr, signal::SIGKILL),
-                Err(FaultError::Segv) => {}
+    if matches!(fault, Some(FaultKind::Translation(_)))
+        && let Some(space) = sched::current_space()
+    {
+        match space.handle_fault(frame.far, esr.is_write(), exec) {
+            Ok(()) => return,
+            Err(FaultError::OutOfMemory) => {
+                proc::fatal_user_fault("out of memory", frame.far, frame.esr, signal::SIGKILL)
             }
+            Err(FaultError::Segv) => {}
         }
     }
-    let what = if exec { "bad instruction fetch" } else { "bad memory access" };
+    let what = if exec {
+        "bad instruction fetch"
+    } else {
+        "bad memory access"
+    };
     proc::fatal_user_fault(what, frame.far, frame.esr, signal::SIGSEGV);
 }
 
@@ -51,7 +64,8 @@ pub fn kernel_user_access_fault(far: u64, esr: Esr) -> bool {
     if far >= USER_END || !matches!(esr.fault_kind(), Some(FaultKind::Translation(_))) {
         return false;
     }
-    sched::current_space().is_some_and(|space| space.handle_fault(far, esr.is_write(), false).is_ok())
+    sched::current_space()
+        .is_some_and(|space| space.handle_fault(far, esr.is_write(), false).is_ok())
 }
 
 /// An interrupt from EL0 or EL1.

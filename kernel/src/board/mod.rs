@@ -41,7 +41,11 @@ impl Ranges {
             *slot = range;
             self.len += 1;
         } else {
-            log::warn!("board: more than {MAX_RANGES} ranges, ignoring {:#x}+{:#x}", range.base, range.size);
+            log::warn!(
+                "board: more than {MAX_RANGES} ranges, ignoring {:#x}+{:#x}",
+                range.base,
+                range.size
+            );
         }
     }
 
@@ -117,7 +121,9 @@ impl BoardInfo {
         }
         if let Some(node) = find_uart(&fdt) {
             info.uart = first_range(node, 0);
-            info.uart_irq = node.property("interrupts").and_then(|p| gic_intid(p.value, 0));
+            info.uart_irq = node
+                .property("interrupts")
+                .and_then(|p| gic_intid(p.value, 0));
         }
         info.gic = find_gic(&fdt);
         info.timer_irq = find_timer_irq(&fdt);
@@ -141,7 +147,10 @@ impl BoardInfo {
             }
         }
         for reservation in fdt.memory_reservations() {
-            self.reserved.push(Range { base: reservation.address() as u64, size: reservation.size() as u64 });
+            self.reserved.push(Range {
+                base: reservation.address() as u64,
+                size: reservation.size() as u64,
+            });
         }
         if let Some(reserved) = fdt.find_node("/reserved-memory") {
             for child in reserved.children() {
@@ -153,25 +162,38 @@ impl BoardInfo {
     }
 
     fn read_chosen(&mut self, fdt: &Fdt<'_>) {
-        let Some(chosen) = fdt.find_node("/chosen") else { return };
+        let Some(chosen) = fdt.find_node("/chosen") else {
+            return;
+        };
         if let Some(args) = chosen.property("bootargs").and_then(|p| p.as_str()) {
             let len = args.len().min(MAX_BOOTARGS);
             self.bootargs[..len].copy_from_slice(&args.as_bytes()[..len]);
             self.bootargs_len = len;
         }
-        let start = chosen.property("linux,initrd-start").and_then(|p| p.as_usize());
-        let end = chosen.property("linux,initrd-end").and_then(|p| p.as_usize());
+        let start = chosen
+            .property("linux,initrd-start")
+            .and_then(|p| p.as_usize());
+        let end = chosen
+            .property("linux,initrd-end")
+            .and_then(|p| p.as_usize());
         if let (Some(start), Some(end)) = (start, end)
-            && end > start {
-                self.initrd = Some(Range { base: start as u64, size: (end - start) as u64 });
-            }
+            && end > start
+        {
+            self.initrd = Some(Range {
+                base: start as u64,
+                size: (end - start) as u64,
+            });
+        }
     }
 }
 
 fn node_ranges<'b, 'a>(node: FdtNode<'b, 'a>) -> impl Iterator<Item = Range> + 'a {
     node.reg().into_iter().flatten().filter_map(|r| {
         let size = r.size? as u64;
-        (size > 0).then_some(Range { base: r.starting_address as u64, size })
+        (size > 0).then_some(Range {
+            base: r.starting_address as u64,
+            size,
+        })
     })
 }
 
@@ -180,7 +202,8 @@ fn first_range(node: FdtNode<'_, '_>, index: usize) -> Option<Range> {
 }
 
 fn is_pl011(node: &FdtNode<'_, '_>) -> bool {
-    node.compatible().is_some_and(|c| c.all().any(|s| s == "arm,pl011"))
+    node.compatible()
+        .is_some_and(|c| c.all().any(|s| s == "arm,pl011"))
 }
 
 fn find_uart<'b, 'a>(fdt: &'b Fdt<'a>) -> Option<FdtNode<'b, 'a>> {
@@ -189,7 +212,10 @@ fn find_uart<'b, 'a>(fdt: &'b Fdt<'a>) -> Option<FdtNode<'b, 'a>> {
         .and_then(|c| c.property("stdout-path"))
         .and_then(|p| p.as_str())
         .map(|path| path.split(':').next().unwrap_or(path))
-        .and_then(|path| fdt.find_node(path).or_else(|| fdt.aliases()?.resolve_node(path)))
+        .and_then(|path| {
+            fdt.find_node(path)
+                .or_else(|| fdt.aliases()?.resolve_node(path))
+        })
         .filter(is_pl011);
     stdout.or_else(|| fdt.find_compatible(&["arm,pl011"]))
 }
@@ -198,7 +224,12 @@ fn find_uart<'b, 'a>(fdt: &'b Fdt<'a>) -> Option<FdtNode<'b, 'a>> {
 /// type 0 = SPI (INTID 32 + n), 1 = PPI (INTID 16 + n).
 fn gic_intid(cells: &[u8], index: usize) -> Option<u32> {
     let entry = cells.chunks_exact(12).nth(index)?;
-    let cell = |i: usize| entry.get(i * 4..i * 4 + 4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes);
+    let cell = |i: usize| {
+        entry
+            .get(i * 4..i * 4 + 4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+    };
     match cell(0)? {
         0 => cell(1)?.checked_add(32),
         1 => cell(1)?.checked_add(16),
@@ -208,11 +239,23 @@ fn gic_intid(cells: &[u8], index: usize) -> Option<u32> {
 
 fn find_gic(fdt: &Fdt<'_>) -> Option<GicInfo> {
     if let Some(node) = fdt.find_compatible(&["arm,gic-v3"]) {
-        return Some(GicInfo::V3 { gicd: first_range(node, 0)?, gicr: first_range(node, 1)? });
+        return Some(GicInfo::V3 {
+            gicd: first_range(node, 0)?,
+            gicr: first_range(node, 1)?,
+        });
     }
-    let v2 = ["arm,cortex-a15-gic", "arm,gic-400", "arm,cortex-a9-gic", "arm,cortex-a7-gic", "arm,arm11mp-gic"];
+    let v2 = [
+        "arm,cortex-a15-gic",
+        "arm,gic-400",
+        "arm,cortex-a9-gic",
+        "arm,cortex-a7-gic",
+        "arm,arm11mp-gic",
+    ];
     let node = fdt.find_compatible(&v2)?;
-    Some(GicInfo::V2 { gicd: first_range(node, 0)?, gicc: first_range(node, 1)? })
+    Some(GicInfo::V2 {
+        gicd: first_range(node, 0)?,
+        gicc: first_range(node, 1)?,
+    })
 }
 
 /// INTID of the virtual timer: the third (type, number, flags) triple of the

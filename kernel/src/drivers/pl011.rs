@@ -83,8 +83,12 @@ impl Pl011 {
         self.regs.cr.set(0);
         self.regs.imsc.set(0);
         self.regs.icr.write(INT::ALL::SET);
-        self.regs.lcr_h.write(LCR_H::WLEN::EightBit + LCR_H::FEN::SET);
-        self.regs.cr.write(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
+        self.regs
+            .lcr_h
+            .write(LCR_H::WLEN::EightBit + LCR_H::FEN::SET);
+        self.regs
+            .cr
+            .write(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
     }
 
     /// Sends one byte, waiting for FIFO space (used with the console lock held).

@@ -66,7 +66,11 @@ pub struct OpenFile {
 impl OpenFile {
     /// A new description at offset 0.
     pub fn new(object: FileObject, flags: usize) -> Arc<OpenFile> {
-        Arc::new(OpenFile { object, flags, offset: IrqSafeMutex::new(0) })
+        Arc::new(OpenFile {
+            object,
+            flags,
+            offset: IrqSafeMutex::new(0),
+        })
     }
 
     fn readable(&self) -> bool {
@@ -82,9 +86,13 @@ impl OpenFile {
 pub fn open(path: &str, flags: usize, mode: u32, cred: Cred) -> Result<Arc<OpenFile>, Errno> {
     with_vfs(|vfs| {
         let ino = match vfs.lookup(path) {
-            Ok(_) if flags & of::O_CREAT != 0 && flags & of::O_EXCL != 0 => return Err(Errno::EEXIST),
+            Ok(_) if flags & of::O_CREAT != 0 && flags & of::O_EXCL != 0 => {
+                return Err(Errno::EEXIST);
+            }
             Ok(ino) => ino,
-            Err(Errno::ENOENT) if flags & of::O_CREAT != 0 => vfs.create_file(path, mode & 0o7777, cred)?,
+            Err(Errno::ENOENT) if flags & of::O_CREAT != 0 => {
+                vfs.create_file(path, mode & 0o7777, cred)?
+            }
             Err(e) => return Err(e),
         };
         let kind = vfs.kind(ino)?;
@@ -96,7 +104,15 @@ pub fn open(path: &str, flags: usize, mode: u32, cred: Cred) -> Result<Arc<OpenF
             return Err(Errno::ENOTDIR);
         }
         let want_read = flags & of::O_ACCMODE != of::O_WRONLY;
-        vfs.check_access(ino, cred, Access { read: want_read, write: want_write, exec: false })?;
+        vfs.check_access(
+            ino,
+            cred,
+            Access {
+                read: want_read,
+                write: want_write,
+                exec: false,
+            },
+        )?;
         if flags & of::O_TRUNC != 0 && want_write && kind == NodeKind::File {
             vfs.truncate(ino, 0)?;
         }
@@ -151,13 +167,22 @@ pub fn write(file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
 pub fn fstat(file: &OpenFile) -> Result<Stat, Errno> {
     match file.object {
         FileObject::Node(ino) => with_vfs(|vfs| vfs.stat(ino)),
-        FileObject::Device(_) => Ok(Stat { ino: 0, size: 0, mode: abi::syscall::file_type::S_IFCHR | 0o666, uid: 0, gid: 0, nlink: 1 }),
+        FileObject::Device(_) => Ok(Stat {
+            ino: 0,
+            size: 0,
+            mode: abi::syscall::file_type::S_IFCHR | 0o666,
+            uid: 0,
+            gid: 0,
+            nlink: 1,
+        }),
     }
 }
 
 /// Moves the file position.
 pub fn lseek(file: &OpenFile, offset: i64, whence: usize) -> Result<u64, Errno> {
-    let FileObject::Node(ino) = file.object else { return Err(Errno::ESPIPE) };
+    let FileObject::Node(ino) = file.object else {
+        return Err(Errno::ESPIPE);
+    };
     let mut position = file.offset.lock();
     let base = match whence {
         seek::SET => 0,
@@ -165,18 +190,22 @@ pub fn lseek(file: &OpenFile, offset: i64, whence: usize) -> Result<u64, Errno> 
         seek::END => with_vfs(|vfs| vfs.stat(ino))?.size as i64,
         _ => return Err(Errno::EINVAL),
     };
-    let new = base.checked_add(offset).filter(|p| *p >= 0).ok_or(Errno::EINVAL)?;
+    let new = base
+        .checked_add(offset)
+        .filter(|p| *p >= 0)
+        .ok_or(Errno::EINVAL)?;
     *position = new as u64;
     Ok(new as u64)
 }
 
 /// Fills `buf` with packed directory records from the file's position; returns bytes used.
 pub fn getdents(file: &OpenFile, buf_len: usize) -> Result<Vec<u8>, Errno> {
-    let FileObject::Node(ino) = file.object else { return Err(Errno::ENOTDIR) };
+    let FileObject::Node(ino) = file.object else {
+        return Err(Errno::ENOTDIR);
+    };
     let mut index = file.offset.lock();
     let mut out = Vec::new();
-    loop {
-        let Some((name, child, kind)) = with_vfs(|vfs| vfs.read_dir(ino, *index as usize))? else { break };
+    while let Some((name, child, kind)) = with_vfs(|vfs| vfs.read_dir(ino, *index as usize))? {
         let name = name.as_bytes();
         let name_len = name.len().min(255);
         let reclen = (core::mem::size_of::<Dirent>() + name_len).next_multiple_of(8);
@@ -191,7 +220,13 @@ pub fn getdents(file: &OpenFile, buf_len: usize) -> Result<Vec<u8>, Errno> {
             NodeKind::File => abi::syscall::file_type::S_IFREG,
             NodeKind::Device(_) => abi::syscall::file_type::S_IFCHR,
         };
-        let header = Dirent { ino: child.0, reclen: reclen as u16, kind: (type_bits >> 12) as u8, name_len: name_len as u8, reserved: 0 };
+        let header = Dirent {
+            ino: child.0,
+            reclen: reclen as u16,
+            kind: (type_bits >> 12) as u8,
+            name_len: name_len as u8,
+            reserved: 0,
+        };
         let start = out.len();
         out.extend_from_slice(header.as_bytes());
         out.extend_from_slice(&name[..name_len]);
@@ -208,7 +243,15 @@ pub fn read_executable(path: &str, cred: Cred) -> Result<Vec<u8>, Errno> {
         if vfs.kind(ino)? != NodeKind::File {
             return Err(Errno::EACCES);
         }
-        vfs.check_access(ino, cred, Access { read: false, write: false, exec: true })?;
+        vfs.check_access(
+            ino,
+            cred,
+            Access {
+                read: false,
+                write: false,
+                exec: true,
+            },
+        )?;
         let size = vfs.stat(ino)?.size as usize;
         let mut bytes = alloc::vec![0; size];
         let n = vfs.read(ino, 0, &mut bytes)?;
@@ -227,12 +270,24 @@ impl FdTable {
     /// Descriptors 0, 1 and 2 on the console.
     pub fn with_console() -> FdTable {
         let console = OpenFile::new(FileObject::Device(DEV_CONSOLE), of::O_RDWR);
-        FdTable { slots: alloc::vec![Some((console.clone(), false)), Some((console.clone(), false)), Some((console, false))] }
+        FdTable {
+            slots: alloc::vec![
+                Some((console.clone(), false)),
+                Some((console.clone(), false)),
+                Some((console, false))
+            ],
+        }
     }
 
     /// The descriptors a spawned child inherits (all without close-on-exec).
     pub fn inherit(&self) -> FdTable {
-        FdTable { slots: self.slots.iter().map(|s| s.clone().filter(|(_, cloexec)| !cloexec)).collect() }
+        FdTable {
+            slots: self
+                .slots
+                .iter()
+                .map(|s| s.clone().filter(|(_, cloexec)| !cloexec))
+                .collect(),
+        }
     }
 
     /// Installs `file` at the lowest free descriptor.
@@ -250,21 +305,24 @@ impl FdTable {
 
     /// The open file behind `fd`.
     pub fn get(&self, fd: usize) -> Result<Arc<OpenFile>, Errno> {
-        self.slots.get(fd).and_then(|s| s.as_ref()).map(|(f, _)| f.clone()).ok_or(Errno::EBADF)
+        self.slots
+            .get(fd)
+            .and_then(|s| s.as_ref())
+            .map(|(f, _)| f.clone())
+            .ok_or(Errno::EBADF)
     }
 
     /// Closes `fd`.
     pub fn close(&mut self, fd: usize) -> Result<Arc<OpenFile>, Errno> {
-        self.slots.get_mut(fd).and_then(Option::take).map(|(f, _)| f).ok_or(Errno::EBADF)
+        self.slots
+            .get_mut(fd)
+            .and_then(Option::take)
+            .map(|(f, _)| f)
+            .ok_or(Errno::EBADF)
     }
 
     /// Closes everything.
     pub fn clear(&mut self) {
         self.slots.clear();
-    }
-
-    /// Number of open descriptors.
-    pub fn count(&self) -> usize {
-        self.slots.iter().filter(|s| s.is_some()).count()
     }
 }

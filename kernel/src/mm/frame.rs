@@ -23,11 +23,17 @@ pub enum FrameInitError {
 pub fn init(board: &BoardInfo, reserved: &[Range]) -> Result<(), FrameInitError> {
     let ram = board.memory.as_slice();
     let span_start = ram.iter().map(|r| r.base).min().unwrap_or(0) & !(PAGE - 1);
-    let span_end = ram.iter().map(Range::end).max().unwrap_or(0).next_multiple_of(PAGE);
+    let span_end = ram
+        .iter()
+        .map(Range::end)
+        .max()
+        .unwrap_or(0)
+        .next_multiple_of(PAGE);
     let frames = ((span_end - span_start) / PAGE) as usize;
     let words = FrameAllocator::bitmap_words(frames);
     let bitmap_bytes = (words as u64 * 8).next_multiple_of(PAGE);
-    let bitmap_pa = find_free_block(ram, reserved, bitmap_bytes).ok_or(FrameInitError::NoRoomForBitmap)?;
+    let bitmap_pa =
+        find_free_block(ram, reserved, bitmap_bytes).ok_or(FrameInitError::NoRoomForBitmap)?;
     // SAFETY: find_free_block chose RAM outside every reserved range; from now on the
     // allocator marks it used, so nothing else will be given this memory.
     #[allow(unsafe_code, reason = "hands the bitmap's RAM to the allocator")]
@@ -51,7 +57,10 @@ fn find_free_block(ram: &[Range], reserved: &[Range], size: u64) -> Option<u64> 
         let mut candidate = range.end().checked_sub(size)? & !(PAGE - 1);
         while candidate >= range.base {
             let end = candidate + size;
-            match reserved.iter().find(|r| r.base < end && candidate < r.end()) {
+            match reserved
+                .iter()
+                .find(|r| r.base < end && candidate < r.end())
+            {
                 None => {
                     best = best.max(Some(candidate));
                     break;
@@ -80,7 +89,10 @@ pub fn alloc_zeroed() -> Option<PhysAddr> {
 
 /// `count` physically contiguous frames aligned to `align_frames` frames.
 pub fn alloc_contiguous(count: usize, align_frames: usize) -> Option<PhysAddr> {
-    FRAMES.lock().as_mut()?.alloc_contiguous(count, align_frames)
+    FRAMES
+        .lock()
+        .as_mut()?
+        .alloc_contiguous(count, align_frames)
 }
 
 /// Returns a frame. Freeing a frame twice is a kernel bug, reported but survived.
@@ -93,5 +105,8 @@ pub fn free(frame: PhysAddr) {
 
 /// (free frames, total frames).
 pub fn stats() -> (usize, usize) {
-    FRAMES.lock().as_ref().map_or((0, 0), |f| (f.free_count(), f.total_frames()))
+    FRAMES
+        .lock()
+        .as_ref()
+        .map_or((0, 0), |f| (f.free_count(), f.total_frames()))
 }

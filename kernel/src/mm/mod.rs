@@ -6,7 +6,10 @@ pub mod frame;
 pub mod heap;
 pub mod kstack;
 pub mod layout;
-#[allow(unsafe_code, reason = "page-table memory, the DTB window and RAM hand-over are raw memory")]
+#[allow(
+    unsafe_code,
+    reason = "page-table memory, the DTB window and RAM hand-over are raw memory"
+)]
 pub mod paging;
 
 use crate::board::{BoardInfo, Range};
@@ -36,8 +39,14 @@ pub fn init_allocators(board: &BoardInfo, dtb_pa: u64) -> Result<(), MemoryInitE
             count += 1;
         }
     };
-    reserve(Range { base: image_start.as_u64(), size: image_end.as_u64() - image_start.as_u64() });
-    reserve(Range { base: dtb_pa, size: board.dtb_size });
+    reserve(Range {
+        base: image_start.as_u64(),
+        size: image_end.as_u64() - image_start.as_u64(),
+    });
+    reserve(Range {
+        base: dtb_pa,
+        size: board.dtb_size,
+    });
     if let Some(initrd) = board.initrd {
         reserve(initrd);
     }
@@ -46,6 +55,7 @@ pub fn init_allocators(board: &BoardInfo, dtb_pa: u64) -> Result<(), MemoryInitE
     }
     frame::init(board, &reserved[..count]).map_err(MemoryInitError::Frames)?;
     let ram: u64 = board.memory.as_slice().iter().map(|r| r.size).sum();
-    heap::init((ram / HEAP_FRACTION).clamp(HEAP_MIN, HEAP_MAX) as usize).map_err(MemoryInitError::Heap)?;
+    heap::init((ram / HEAP_FRACTION).clamp(HEAP_MIN, HEAP_MAX) as usize)
+        .map_err(MemoryInitError::Heap)?;
     Ok(())
 }

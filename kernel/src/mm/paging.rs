@@ -2,7 +2,9 @@
 //! reached through the linear map (or, before it exists, through the image mapping), the
 //! boot-time window on the device tree, and device mappings (`ioremap`).
 
-use super::layout::{FDT_BOOT_VA, FDT_MAX_SIZE, KIMAGE_BASE, LINEAR_BASE, LINEAR_SIZE, MMIO_AREA_SIZE, MMIO_BASE};
+use super::layout::{
+    FDT_BOOT_VA, FDT_MAX_SIZE, KIMAGE_BASE, LINEAR_BASE, LINEAR_SIZE, MMIO_AREA_SIZE, MMIO_BASE,
+};
 use crate::arch::cpu;
 use crate::sync::IrqSafeMutex;
 use core::cell::UnsafeCell;
@@ -54,7 +56,9 @@ fn take_pool_page() -> Option<PhysAddr> {
     if index >= BOOT_POOL_PAGES {
         return None;
     }
-    Some(kimage_to_phys(BOOT_POOL.0.get() as u64 + (index as u64) * PAGE))
+    Some(kimage_to_phys(
+        BOOT_POOL.0.get() as u64 + (index as u64) * PAGE,
+    ))
 }
 
 /// Table memory for kernel tables: boot pool pages until the frame allocator exists.
@@ -68,7 +72,8 @@ impl TableMemory for KernelTableMemory {
 
     fn free_table(&mut self, table: PhysAddr) {
         let pool_start = kimage_to_phys(BOOT_POOL.0.get() as u64);
-        let in_pool = table >= pool_start && table.as_u64() < pool_start.as_u64() + BOOT_POOL_PAGES as u64 * PAGE;
+        let in_pool = table >= pool_start
+            && table.as_u64() < pool_start.as_u64() + BOOT_POOL_PAGES as u64 * PAGE;
         if !in_pool {
             super::frame::free(table);
         }
@@ -127,8 +132,14 @@ fn image_layout() -> ImageLayout {
     ImageLayout {
         text: (addr(&raw const __kernel_start), addr(&raw const __text_end)),
         rodata: (addr(&raw const __text_end), addr(&raw const __rodata_end)),
-        data: (addr(&raw const __rodata_end), addr(&raw const __bss_end).next_multiple_of(PAGE)),
-        boot_stack: (addr(&raw const __boot_stack_bottom), addr(&raw const __boot_stack_top)),
+        data: (
+            addr(&raw const __rodata_end),
+            addr(&raw const __bss_end).next_multiple_of(PAGE),
+        ),
+        boot_stack: (
+            addr(&raw const __boot_stack_bottom),
+            addr(&raw const __boot_stack_top),
+        ),
     }
 }
 
@@ -154,19 +165,38 @@ pub fn init_kernel_table(load_pa: u64, ram: &[crate::board::Range]) -> Result<()
         let start = range.base.next_multiple_of(PAGE);
         let end = range.end().min(LINEAR_SIZE) & !(PAGE - 1);
         if end > start {
-            table.map(mem, phys_to_virt(PhysAddr(start)), PhysAddr(start), end - start, Attrs::KERNEL_RW, true)?;
+            table.map(
+                mem,
+                phys_to_virt(PhysAddr(start)),
+                PhysAddr(start),
+                end - start,
+                Attrs::KERNEL_RW,
+                true,
+            )?;
         }
     }
     let image = image_layout();
     let (text_start, rodata_end) = (image.text.0, image.rodata.1);
-    table.protect(mem, phys_to_virt(kimage_to_phys(text_start)), rodata_end - text_start, Attrs::KERNEL_RO)?;
+    table.protect(
+        mem,
+        phys_to_virt(kimage_to_phys(text_start)),
+        rodata_end - text_start,
+        Attrs::KERNEL_RO,
+    )?;
     for ((start, end), attrs) in [
         (image.text, Attrs::KERNEL_RX),
         (image.rodata, Attrs::KERNEL_RO),
         (image.data, Attrs::KERNEL_RW),
         (image.boot_stack, Attrs::KERNEL_RW),
     ] {
-        table.map(mem, VirtAddr(start), kimage_to_phys(start), end - start, attrs, false)?;
+        table.map(
+            mem,
+            VirtAddr(start),
+            kimage_to_phys(start),
+            end - start,
+            attrs,
+            false,
+        )?;
     }
     let empty_user_root = mem.alloc_table().ok_or(MapError::NoMemory)?;
     // SAFETY: the new table maps the image (code, data, the boot stack we run on) at the
@@ -199,7 +229,10 @@ pub fn unmap_kernel(va: VirtAddr, size: u64) -> Result<(), MapError> {
 
 /// The physical address and attributes `va` maps to in the kernel table.
 pub fn translate_kernel(va: VirtAddr) -> Option<(PhysAddr, Attrs)> {
-    KERNEL_TABLE.lock().as_ref()?.translate(&KernelTableMemory, va)
+    KERNEL_TABLE
+        .lock()
+        .as_ref()?
+        .translate(&KernelTableMemory, va)
 }
 
 /// Maps a device's registers and returns their virtual address.
@@ -250,6 +283,7 @@ pub fn write_phys(pa: PhysAddr, offset: usize, data: &[u8]) {
 }
 
 /// Copies from the frame at `pa` (from `offset`) into `buf`; stops at the frame's end.
+#[expect(dead_code, reason = "the LiteIPC pool (issue 4) is its first user")]
 pub fn read_phys(pa: PhysAddr, offset: usize, buf: &mut [u8]) {
     let len = buf.len().min(PAGE_SIZE.saturating_sub(offset));
     let src = (phys_to_virt(pa).as_u64() as usize + offset) as *const u8;

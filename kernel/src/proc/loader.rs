@@ -36,20 +36,46 @@ impl Drop for FrameGuard {
 }
 
 /// Validates `image` and builds an address space running it with `argv`/`envp`.
-pub fn load(image: &[u8], argv: &[String], envp: &[String], uid: u32, gid: u32) -> Result<Loaded, Errno> {
-    let limits = ElfLimits { user_end: USER_STACK_TOP - USER_STACK_SIZE - PAGE, max_segments: 16, max_total_size: MAX_IMAGE };
+pub fn load(
+    image: &[u8],
+    argv: &[String],
+    envp: &[String],
+    uid: u32,
+    gid: u32,
+) -> Result<Loaded, Errno> {
+    let limits = ElfLimits {
+        user_end: USER_STACK_TOP - USER_STACK_SIZE - PAGE,
+        max_segments: 16,
+        max_total_size: MAX_IMAGE,
+    };
     let plan = load_plan(image, &limits).map_err(|e| e.errno())?;
     let space = AddressSpace::new()?;
     for segment in &plan.segments {
         load_segment(&space, image, segment)?;
     }
     let stack_base = USER_STACK_TOP - USER_STACK_SIZE;
-    space.map_anonymous(stack_base, USER_STACK_SIZE, Perms { read: true, write: true, exec: false })?;
+    space.map_anonymous(
+        stack_base,
+        USER_STACK_SIZE,
+        Perms {
+            read: true,
+            write: true,
+            exec: false,
+        },
+    )?;
     let sp = build_stack(&space, &plan, argv, envp, uid, gid)?;
-    Ok(Loaded { space, entry: plan.entry, sp })
+    Ok(Loaded {
+        space,
+        entry: plan.entry,
+        sp,
+    })
 }
 
-fn load_segment(space: &AddressSpace, image: &[u8], segment: &kcore::elf::Segment) -> Result<(), Errno> {
+fn load_segment(
+    space: &AddressSpace,
+    image: &[u8],
+    segment: &kcore::elf::Segment,
+) -> Result<(), Errno> {
     let start = segment.vaddr & !(PAGE - 1);
     let end = (segment.vaddr + segment.mem_size).next_multiple_of(PAGE);
     let pages = ((end - start) / PAGE) as usize;
@@ -65,18 +91,31 @@ fn load_segment(space: &AddressSpace, image: &[u8], segment: &kcore::elf::Segmen
         let from = page_va.max(segment.vaddr);
         let to = (page_va + PAGE).min(segment.vaddr + segment.file_size);
         if from < to {
-            let src = data.get((from - segment.vaddr) as usize..(to - segment.vaddr) as usize).ok_or(Errno::ENOEXEC)?;
+            let src = data
+                .get((from - segment.vaddr) as usize..(to - segment.vaddr) as usize)
+                .ok_or(Errno::ENOEXEC)?;
             paging::write_phys(frame, (from - page_va) as usize, src);
         }
     }
-    let perms = Perms { read: segment.perms.read, write: segment.perms.write, exec: segment.perms.exec };
+    let perms = Perms {
+        read: segment.perms.read,
+        write: segment.perms.write,
+        exec: segment.perms.exec,
+    };
     space.map_image(start, &frames.0, perms)?;
     frames.0.clear(); // owned by the space now
     Ok(())
 }
 
 /// Lays out argc/argv/envp/auxv and the strings at the top of the stack.
-fn build_stack(space: &AddressSpace, plan: &LoadPlan, argv: &[String], envp: &[String], uid: u32, gid: u32) -> Result<u64, Errno> {
+fn build_stack(
+    space: &AddressSpace,
+    plan: &LoadPlan,
+    argv: &[String],
+    envp: &[String],
+    uid: u32,
+    gid: u32,
+) -> Result<u64, Errno> {
     let strings_len: usize = argv.iter().chain(envp).map(|s| s.len() + 1).sum();
     let auxv_pairs: [(usize, u64); 8] = [
         (auxv::AT_PHDR, plan.phdr_vaddr.unwrap_or(0)),
@@ -97,7 +136,7 @@ fn build_stack(space: &AddressSpace, plan: &LoadPlan, argv: &[String], envp: &[S
     let mut block = Vec::with_capacity((USER_STACK_TOP - sp) as usize);
     let mut string_addr = strings_start;
     let mut strings = Vec::with_capacity(strings_len);
-    let mut push_word = |block: &mut Vec<u8>, value: u64| block.extend_from_slice(&value.to_le_bytes());
+    let push_word = |block: &mut Vec<u8>, value: u64| block.extend_from_slice(&value.to_le_bytes());
     push_word(&mut block, argv.len() as u64);
     for list in [argv, envp] {
         for s in list {

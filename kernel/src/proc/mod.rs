@@ -75,7 +75,10 @@ struct ProcTable {
     next_pid: Pid,
 }
 
-static PROCS: IrqSafeMutex<ProcTable> = IrqSafeMutex::new(ProcTable { procs: BTreeMap::new(), next_pid: INIT_PID });
+static PROCS: IrqSafeMutex<ProcTable> = IrqSafeMutex::new(ProcTable {
+    procs: BTreeMap::new(),
+    next_pid: INIT_PID,
+});
 /// The kernel (pid 0) waits for its only child, init, here.
 static KERNEL_CHILD_EXIT: WaitQueue = WaitQueue::new();
 
@@ -86,7 +89,11 @@ impl ProcTable {
         }
         loop {
             let pid = self.next_pid;
-            self.next_pid = if self.next_pid >= 32767 { 2 } else { self.next_pid + 1 };
+            self.next_pid = if self.next_pid >= 32767 {
+                2
+            } else {
+                self.next_pid + 1
+            };
             if !self.procs.contains_key(&pid) {
                 return Ok(pid);
             }
@@ -101,7 +108,14 @@ pub fn parent(pid: Pid) -> Pid {
 
 /// Credentials of a process (the kernel is root).
 pub fn cred(pid: Pid) -> Cred {
-    PROCS.lock().procs.get(&pid).map_or(Cred { uid: 0, gid: 0 }, |p| Cred { uid: p.uid, gid: p.gid })
+    PROCS
+        .lock()
+        .procs
+        .get(&pid)
+        .map_or(Cred { uid: 0, gid: 0 }, |p| Cred {
+            uid: p.uid,
+            gid: p.gid,
+        })
 }
 
 /// Credentials of the calling thread's process.
@@ -136,27 +150,42 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Errno> {
     let space = Arc::new(loaded.space);
     let fds = {
         let table = PROCS.lock();
-        table.procs.get(&parent).map_or_else(FdTable::with_console, |p| p.fds.inherit())
+        table
+            .procs
+            .get(&parent)
+            .map_or_else(FdTable::with_console, |p| p.fds.inherit())
     };
     let name = program_name(&spec.path);
     let pid = {
         let mut table = PROCS.lock();
         let pid = table.alloc_pid()?;
-        table.procs.insert(pid, Process {
+        table.procs.insert(
             pid,
-            ppid: parent,
-            name: name.clone(),
-            uid,
-            gid,
-            state: ProcState::Running,
-            space: Some(space.clone()),
-            threads: Vec::new(),
-            fds,
-            child_exit: Arc::new(WaitQueue::new()),
-        });
+            Process {
+                pid,
+                ppid: parent,
+                name: name.clone(),
+                uid,
+                gid,
+                state: ProcState::Running,
+                space: Some(space.clone()),
+                threads: Vec::new(),
+                fds,
+                child_exit: Arc::new(WaitQueue::new()),
+            },
+        );
         pid
     };
-    let start = UserThreadStart { pid, space, entry: loaded.entry, sp: loaded.sp, arg: 0, tls: 0, priority: spec.priority, policy: spec.policy };
+    let start = UserThreadStart {
+        pid,
+        space,
+        entry: loaded.entry,
+        sp: loaded.sp,
+        arg: 0,
+        tls: 0,
+        priority: spec.priority,
+        policy: spec.policy,
+    };
     match sched::spawn_user_thread(&name, start) {
         Ok(tid) => {
             if let Some(process) = PROCS.lock().procs.get_mut(&pid) {
@@ -173,7 +202,12 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Errno> {
 }
 
 /// Adds a thread to the calling process.
-pub fn create_thread(entry: u64, arg: u64, stack_top: u64, priority: Priority) -> Result<Tid, Errno> {
+pub fn create_thread(
+    entry: u64,
+    arg: u64,
+    stack_top: u64,
+    priority: Priority,
+) -> Result<Tid, Errno> {
     let pid = sched::current_pid();
     let space = sched::current_space().ok_or(Errno::EPERM)?;
     let name = {
@@ -184,7 +218,16 @@ pub fn create_thread(entry: u64, arg: u64, stack_top: u64, priority: Priority) -
         }
         process.name.clone()
     };
-    let start = UserThreadStart { pid, space, entry, sp: stack_top & !15, arg, tls: 0, priority, policy: Policy::RoundRobin };
+    let start = UserThreadStart {
+        pid,
+        space,
+        entry,
+        sp: stack_top & !15,
+        arg,
+        tls: 0,
+        priority,
+        policy: Policy::RoundRobin,
+    };
     let tid = sched::spawn_user_thread(&name, start)?;
     match PROCS.lock().procs.get_mut(&pid) {
         Some(process) if process.state == ProcState::Running => process.threads.push(tid),
@@ -228,7 +271,9 @@ pub fn exit_process(status: u32) -> ! {
 fn begin_exit(pid: Pid, status: u32) {
     let threads = {
         let mut table = PROCS.lock();
-        let Some(process) = table.procs.get_mut(&pid) else { return };
+        let Some(process) = table.procs.get_mut(&pid) else {
+            return;
+        };
         if process.state == ProcState::Running {
             process.state = ProcState::Exiting(status);
         }
@@ -244,7 +289,9 @@ fn begin_exit(pid: Pid, status: u32) {
 /// The last thread left: release resources, become a zombie, tell the parent.
 fn finish_process(pid: Pid, status: u32) {
     let mut table = PROCS.lock();
-    let Some(process) = table.procs.get_mut(&pid) else { return };
+    let Some(process) = table.procs.get_mut(&pid) else {
+        return;
+    };
     process.state = ProcState::Zombie(status);
     process.fds.clear();
     process.space = None; // the dying thread holds the last reference until it is reaped
@@ -259,16 +306,16 @@ fn finish_process(pid: Pid, status: u32) {
     drop(table);
     match wait_status::term_signal(status) {
         Some(sig) => info!(target: "proc", "pid {pid} ({name}) killed by signal {sig}"),
-        None => info!(target: "proc", "pid {pid} ({name}) exited with status {}", wait_status::exit_code(status).unwrap_or(0)),
+        None => {
+            info!(target: "proc", "pid {pid} ({name}) exited with status {}", wait_status::exit_code(status).unwrap_or(0))
+        }
     }
     match parent_queue {
         Some(queue) => queue.wake_all(),
         None => KERNEL_CHILD_EXIT.wake_all(),
     };
-    if init_has_zombies {
-        if let Some(queue) = init_queue {
-            queue.wake_all();
-        }
+    if init_has_zombies && let Some(queue) = init_queue {
+        queue.wake_all();
     }
 }
 
@@ -283,10 +330,14 @@ pub fn wait(pid: i64, nohang: bool) -> Result<Option<(Pid, u32)>, Errno> {
             if !table.procs.values().any(|p| mine(&p)) {
                 return Err(Errno::ECHILD);
             }
-            let zombie = table.procs.values().filter(mine).find_map(|p| match p.state {
-                ProcState::Zombie(status) => Some((p.pid, status)),
-                _ => None,
-            });
+            let zombie = table
+                .procs
+                .values()
+                .filter(mine)
+                .find_map(|p| match p.state {
+                    ProcState::Zombie(status) => Some((p.pid, status)),
+                    _ => None,
+                });
             if let Some((child, status)) = zombie {
                 table.procs.remove(&child);
                 return Ok(Some((child, status)));
@@ -339,7 +390,12 @@ pub fn terminate(pid: Pid, sig: u32) {
 /// A user thread faulted in a way it cannot survive: log and end its process.
 pub fn fatal_user_fault(what: &str, addr: u64, esr: u64, sig: u32) -> ! {
     let pid = sched::current_pid();
-    let name = PROCS.lock().procs.get(&pid).map(|p| p.name.clone()).unwrap_or_default();
+    let name = PROCS
+        .lock()
+        .procs
+        .get(&pid)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
     error!(target: "proc", "pid {pid} ({name}): {what} at {addr:#x}, {}; killed with signal {sig}", kcore::esr::Esr(esr));
     begin_exit(pid, wait_status::signaled(sig));
     exit_thread(0)
@@ -352,31 +408,37 @@ pub fn check_exit_on_return() {
     }
 }
 
-/// What `ps` shows about a process.
-#[derive(Clone, Debug)]
+/// What `ps` shows about a process besides its threads.
+#[derive(Clone, Copy, Debug)]
 pub struct ProcInfo {
     /// Process id.
     pub pid: Pid,
     /// Parent.
     pub ppid: Pid,
-    /// Program name.
-    pub name: String,
     /// Owner.
     pub uid: u32,
-    /// State.
-    pub state: ProcState,
-    /// Live threads.
-    pub threads: usize,
 }
 
 /// Every process.
 pub fn list() -> Vec<ProcInfo> {
-    PROCS.lock().procs.values().map(|p| ProcInfo { pid: p.pid, ppid: p.ppid, name: p.name.clone(), uid: p.uid, state: p.state, threads: p.threads.len() }).collect()
+    PROCS
+        .lock()
+        .procs
+        .values()
+        .map(|p| ProcInfo {
+            pid: p.pid,
+            ppid: p.ppid,
+            uid: p.uid,
+        })
+        .collect()
 }
 
 /// Waits for the kernel's child `pid` (used by the boot thread for init).
+#[cfg(not(test))]
 pub fn kernel_wait(pid: Pid) -> Result<u32, Errno> {
-    wait(i64::from(pid), false)?.map(|(_, status)| status).ok_or(Errno::ECHILD)
+    wait(i64::from(pid), false)?
+        .map(|(_, status)| status)
+        .ok_or(Errno::ECHILD)
 }
 
 /// Replaces the calling process's program (all other threads end).
@@ -393,7 +455,12 @@ pub fn exec(spec: &SpawnSpec, frame: &mut crate::arch::vectors::TrapFrame) -> Re
         process.name = program_name(&spec.path);
         process.space = Some(space.clone());
         let me = sched::current();
-        let others: Vec<Tid> = process.threads.iter().copied().filter(|t| *t != me).collect();
+        let others: Vec<Tid> = process
+            .threads
+            .iter()
+            .copied()
+            .filter(|t| *t != me)
+            .collect();
         process.threads.retain(|t| *t == me);
         others
     };

@@ -38,7 +38,11 @@ impl Perms {
     /// From `PROT_*` bits.
     pub fn from_prot(prot: usize) -> Self {
         use abi::syscall::mman::{PROT_EXEC, PROT_READ, PROT_WRITE};
-        Perms { read: prot & PROT_READ != 0, write: prot & PROT_WRITE != 0, exec: prot & PROT_EXEC != 0 }
+        Perms {
+            read: prot & PROT_READ != 0,
+            write: prot & PROT_WRITE != 0,
+            exec: prot & PROT_EXEC != 0,
+        }
     }
 
     fn attrs(self) -> Attrs {
@@ -102,14 +106,23 @@ impl AddressSpace {
     /// An empty address space.
     pub fn new() -> Result<Self, Errno> {
         let table = PageTable::new(&mut KernelTableMemory).map_err(map_errno)?;
-        Ok(AddressSpace { inner: IrqSafeMutex::new(Inner { table, vmas: BTreeMap::new(), asid: None, mapped: 0 }) })
+        Ok(AddressSpace {
+            inner: IrqSafeMutex::new(Inner {
+                table,
+                vmas: BTreeMap::new(),
+                asid: None,
+                mapped: 0,
+            }),
+        })
     }
 
     /// Installs this space in TTBR0, taking a fresh ASID if its old one went stale.
     pub fn activate(&self) {
         let mut inner = self.inner.lock();
         let mut asids = ASIDS.lock();
-        let Some(allocator) = asids.as_mut() else { return };
+        let Some(allocator) = asids.as_mut() else {
+            return;
+        };
         let asid = match inner.asid {
             Some(asid) if allocator.is_current(asid) => asid,
             _ => {
@@ -135,19 +148,40 @@ impl AddressSpace {
         inner.insert_vma(va, len, perms, VmaKind::Image)?;
         for (i, frame) in frames.iter().enumerate() {
             let page = VirtAddr(va + i as u64 * PAGE);
-            inner.table.map(&mut KernelTableMemory, page, *frame, PAGE, perms.attrs(), false).map_err(map_errno)?;
+            inner
+                .table
+                .map(
+                    &mut KernelTableMemory,
+                    page,
+                    *frame,
+                    PAGE,
+                    perms.attrs(),
+                    false,
+                )
+                .map_err(map_errno)?;
         }
         cpu::publish_table_writes();
         Ok(())
     }
 
     /// Maps frames owned by someone else (they are not freed with the space).
+    #[expect(dead_code, reason = "the LiteIPC pool (issue 4) is its first user")]
     pub fn map_shared(&self, va: u64, frames: &[PhysAddr], perms: Perms) -> Result<(), Errno> {
         let mut inner = self.inner.lock();
         inner.insert_vma(va, frames.len() as u64 * PAGE, perms, VmaKind::Shared)?;
         for (i, frame) in frames.iter().enumerate() {
             let page = VirtAddr(va + i as u64 * PAGE);
-            inner.table.map(&mut KernelTableMemory, page, *frame, PAGE, perms.attrs(), false).map_err(map_errno)?;
+            inner
+                .table
+                .map(
+                    &mut KernelTableMemory,
+                    page,
+                    *frame,
+                    PAGE,
+                    perms.attrs(),
+                    false,
+                )
+                .map_err(map_errno)?;
         }
         cpu::publish_table_writes();
         Ok(())
@@ -155,7 +189,9 @@ impl AddressSpace {
 
     /// Reserves `[va, va+len)` for zero-fill-on-demand memory.
     pub fn map_anonymous(&self, va: u64, len: u64, perms: Perms) -> Result<(), Errno> {
-        self.inner.lock().insert_vma(va, len, perms, VmaKind::Anonymous)
+        self.inner
+            .lock()
+            .insert_vma(va, len, perms, VmaKind::Anonymous)
     }
 
     /// Finds a free range of `len` bytes in the mmap area.
@@ -177,7 +213,11 @@ impl AddressSpace {
         let mut inner = self.inner.lock();
         inner.split_at(start);
         inner.split_at(end);
-        let doomed: alloc::vec::Vec<(u64, Vma)> = inner.vmas.range(start..end).map(|(s, v)| (*s, *v)).collect();
+        let doomed: alloc::vec::Vec<(u64, Vma)> = inner
+            .vmas
+            .range(start..end)
+            .map(|(s, v)| (*s, *v))
+            .collect();
         for (vma_start, vma) in doomed {
             inner.release_pages(vma_start, vma.end, vma.kind);
             inner.vmas.remove(&vma_start);
@@ -200,7 +240,9 @@ impl AddressSpace {
         inner.split_at(end);
         let starts: alloc::vec::Vec<u64> = inner.vmas.range(start..end).map(|(s, _)| *s).collect();
         for vma_start in starts {
-            let Some(vma) = inner.vmas.get_mut(&vma_start) else { continue };
+            let Some(vma) = inner.vmas.get_mut(&vma_start) else {
+                continue;
+            };
             vma.perms = perms;
             let vma_end = vma.end;
             inner.reprotect_pages(vma_start, vma_end, perms);
@@ -213,14 +255,42 @@ impl AddressSpace {
     pub fn handle_fault(&self, addr: u64, write: bool, exec: bool) -> Result<(), FaultError> {
         let mut inner = self.inner.lock();
         let page = addr & !(PAGE - 1);
-        let (_, vma) = inner.vmas.range(..=page).next_back().filter(|(_, v)| page < v.end).ok_or(FaultError::Segv)?;
+        let (_, vma) = inner
+            .vmas
+            .range(..=page)
+            .next_back()
+            .filter(|(_, v)| page < v.end)
+            .ok_or(FaultError::Segv)?;
         let vma = *vma;
-        let allowed = if exec { vma.perms.exec } else if write { vma.perms.write } else { vma.perms.read || vma.perms.exec };
-        if !allowed || vma.kind != VmaKind::Anonymous || inner.table.translate(&KernelTableMemory, VirtAddr(page)).is_some() {
+        let allowed = if exec {
+            vma.perms.exec
+        } else if write {
+            vma.perms.write
+        } else {
+            vma.perms.read || vma.perms.exec
+        };
+        if !allowed
+            || vma.kind != VmaKind::Anonymous
+            || inner
+                .table
+                .translate(&KernelTableMemory, VirtAddr(page))
+                .is_some()
+        {
             return Err(FaultError::Segv);
         }
         let frame = frame::alloc_zeroed().ok_or(FaultError::OutOfMemory)?;
-        if inner.table.map(&mut KernelTableMemory, VirtAddr(page), frame, PAGE, vma.perms.attrs(), false).is_err() {
+        if inner
+            .table
+            .map(
+                &mut KernelTableMemory,
+                VirtAddr(page),
+                frame,
+                PAGE,
+                vma.perms.attrs(),
+                false,
+            )
+            .is_err()
+        {
             frame::free(frame);
             return Err(FaultError::OutOfMemory);
         }
@@ -235,23 +305,23 @@ impl AddressSpace {
             return Ok(pa);
         }
         self.handle_fault(addr, write, false)?;
-        self.inner.lock().table.translate(&KernelTableMemory, page).map(|(pa, _)| pa).ok_or(FaultError::Segv)
-    }
-
-    /// Bytes of user memory mapped in this space (resident pages).
-    pub fn resident_bytes(&self) -> u64 {
-        let inner = self.inner.lock();
-        let mut total = 0;
-        inner.table.for_each_leaf(&KernelTableMemory, |_, _, size| total += size);
-        total
+        self.inner
+            .lock()
+            .table
+            .translate(&KernelTableMemory, page)
+            .map(|(pa, _)| pa)
+            .ok_or(FaultError::Segv)
     }
 }
 
 fn page_range(va: u64, len: u64) -> Result<(u64, u64), Errno> {
-    if va % PAGE != 0 || len == 0 {
+    if !va.is_multiple_of(PAGE) || len == 0 {
         return Err(Errno::EINVAL);
     }
-    let end = va.checked_add(len).and_then(|e| e.checked_next_multiple_of(PAGE)).ok_or(Errno::EINVAL)?;
+    let end = va
+        .checked_add(len)
+        .and_then(|e| e.checked_next_multiple_of(PAGE))
+        .ok_or(Errno::EINVAL)?;
     if va < USER_START || end > USER_END {
         return Err(Errno::EINVAL);
     }
@@ -267,7 +337,11 @@ impl Inner {
         if self.mapped + (end - start) > MAX_MAPPED {
             return Err(Errno::ENOMEM);
         }
-        let overlaps = self.vmas.range(..end).next_back().is_some_and(|(_, v)| v.end > start);
+        let overlaps = self
+            .vmas
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, v)| v.end > start);
         if overlaps {
             return Err(Errno::EEXIST);
         }
@@ -290,9 +364,14 @@ impl Inner {
 
     /// Splits the mapping containing `at` (if any) so that one starts exactly at `at`.
     fn split_at(&mut self, at: u64) {
-        let Some((&start, vma)) = self.vmas.range(..at).next_back() else { return };
+        let Some((&start, vma)) = self.vmas.range(..at).next_back() else {
+            return;
+        };
         if vma.end > at {
-            let tail = Vma { end: vma.end, ..*vma };
+            let tail = Vma {
+                end: vma.end,
+                ..*vma
+            };
             if let Some(head) = self.vmas.get_mut(&start) {
                 head.end = at;
             }
@@ -305,7 +384,9 @@ impl Inner {
         let mut page = start;
         while page < end {
             if let Some((pa, _)) = self.table.translate(&KernelTableMemory, VirtAddr(page)) {
-                let _ = self.table.unmap(&mut KernelTableMemory, VirtAddr(page), PAGE);
+                let _ = self
+                    .table
+                    .unmap(&mut KernelTableMemory, VirtAddr(page), PAGE);
                 if let Some(asid) = asid {
                     cpu::flush_tlb_user_page(page, asid.value());
                 }
@@ -321,8 +402,14 @@ impl Inner {
         let asid = self.asid;
         let mut page = start;
         while page < end {
-            if self.table.translate(&KernelTableMemory, VirtAddr(page)).is_some() {
-                let _ = self.table.protect(&mut KernelTableMemory, VirtAddr(page), PAGE, perms.attrs());
+            if self
+                .table
+                .translate(&KernelTableMemory, VirtAddr(page))
+                .is_some()
+            {
+                let _ =
+                    self.table
+                        .protect(&mut KernelTableMemory, VirtAddr(page), PAGE, perms.attrs());
                 if let Some(asid) = asid {
                     cpu::flush_tlb_user_page(page, asid.value());
                 }

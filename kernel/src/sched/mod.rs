@@ -7,11 +7,19 @@
 //! idle loop, so the scheduler lock is never contended by an interrupt on the same CPU.
 
 #[allow(unsafe_code, reason = "the mutex hands out its data through guards")]
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "first kernel users arrive with LiteIPC; tested on target now"
+    )
+)]
 mod mutex;
 mod thread;
 mod wait;
 
 pub use kcore::sched::{Policy, Priority, Tid};
+#[cfg(test)]
 pub use mutex::KMutex;
 pub use thread::{ThreadInfo, ThreadState, WakeReason};
 pub use wait::WaitQueue;
@@ -86,7 +94,8 @@ impl Scheduler {
         loop {
             let tid = Tid(self.next_tid);
             self.next_tid = self.next_tid.checked_add(1).unwrap_or(1);
-            if !self.threads.contains_key(&tid) && !self.exit_codes.contains_key(&tid) && tid.0 != 0 {
+            if !self.threads.contains_key(&tid) && !self.exit_codes.contains_key(&tid) && tid.0 != 0
+            {
                 return tid;
             }
         }
@@ -94,11 +103,15 @@ impl Scheduler {
 
     fn current_thread(&mut self) -> &mut Thread {
         let current = self.current;
-        self.threads.get_mut(&current).expect("invariant: the running thread is registered")
+        self.threads
+            .get_mut(&current)
+            .expect("invariant: the running thread is registered")
     }
 
     fn make_ready(&mut self, tid: Tid, front: bool) {
-        let Some(thread) = self.threads.get_mut(&tid) else { return };
+        let Some(thread) = self.threads.get_mut(&tid) else {
+            return;
+        };
         thread.state = ThreadState::Ready;
         if front {
             self.run_queue.push_front(tid, thread.priority);
@@ -106,13 +119,17 @@ impl Scheduler {
             self.run_queue.push_back(tid, thread.priority);
         }
         let current_priority = self.threads.get(&self.current).map(|t| t.priority);
-        if current_priority.is_none_or(|p| self.run_queue.should_preempt(p)) || Some(self.current) == self.idle {
+        if current_priority.is_none_or(|p| self.run_queue.should_preempt(p))
+            || Some(self.current) == self.idle
+        {
             self.need_resched = true;
         }
     }
 
     fn wake(&mut self, tid: Tid, reason: WakeReason) -> bool {
-        let Some(thread) = self.threads.get_mut(&tid) else { return false };
+        let Some(thread) = self.threads.get_mut(&tid) else {
+            return false;
+        };
         if thread.state != ThreadState::Blocked {
             return false;
         }
@@ -161,7 +178,6 @@ impl Scheduler {
         let fp_owner = self.fp_owner;
         let thread = self.current_thread();
         thread.state = ThreadState::Running;
-        thread.switches += 1;
         thread.slice_end = time::now() + slice;
         match &thread.space {
             Some(space) => space.activate(),
@@ -181,10 +197,10 @@ impl Scheduler {
 
     /// Lazy FP switch: save the registers for their owner, load the next thread's.
     fn swap_fp_state(&mut self, next: Tid) {
-        if let Some(owner) = self.fp_owner.and_then(|t| self.threads.get_mut(&t)) {
-            if let Some(state) = owner.fp.as_deref_mut() {
-                context::fp_save(state);
-            }
+        if let Some(owner) = self.fp_owner.and_then(|t| self.threads.get_mut(&t))
+            && let Some(state) = owner.fp.as_deref_mut()
+        {
+            context::fp_save(state);
         }
         if let Some(state) = self.threads.get(&next).and_then(|t| t.fp.as_deref()) {
             context::fp_restore(state);
@@ -199,7 +215,9 @@ impl Scheduler {
     fn program_timer(&mut self) {
         let mut deadline = self.timers.next_deadline();
         if let Some(thread) = self.threads.get(&self.current) {
-            let shares_cpu = self.run_queue.slice_expired_should_switch(thread.priority, thread.policy);
+            let shares_cpu = self
+                .run_queue
+                .slice_expired_should_switch(thread.priority, thread.policy);
             if shares_cpu && !self.need_resched && Some(self.current) != self.idle {
                 deadline = Some(deadline.map_or(thread.slice_end, |d| d.min(thread.slice_end)));
             }
@@ -219,14 +237,21 @@ impl Scheduler {
             self.wake(tid, WakeReason::TimedOut);
         }
         let current = self.current;
-        if let Some(thread) = self.threads.get(&current) {
-            if now >= thread.slice_end && self.run_queue.slice_expired_should_switch(thread.priority, thread.policy) {
-                self.need_resched = true;
-            }
+        if let Some(thread) = self.threads.get(&current)
+            && now >= thread.slice_end
+            && self
+                .run_queue
+                .slice_expired_should_switch(thread.priority, thread.policy)
+        {
+            self.need_resched = true;
         }
         self.program_timer();
     }
 
+    #[expect(
+        clippy::vec_box,
+        reason = "threads stay boxed: their contexts must not move while registered"
+    )]
     fn take_dead(&mut self) -> Vec<Box<Thread>> {
         let current = self.current;
         let dead: Vec<Tid> = self
@@ -235,7 +260,9 @@ impl Scheduler {
             .filter(|t| t.state == ThreadState::Dead && t.tid != current)
             .map(|t| t.tid)
             .collect();
-        dead.iter().filter_map(|tid| self.threads.remove(tid)).collect()
+        dead.iter()
+            .filter_map(|tid| self.threads.remove(tid))
+            .collect()
     }
 }
 
@@ -276,7 +303,15 @@ pub fn init(empty_user_table: u64) -> Result<(), Errno> {
         let mut s = SCHED.lock();
         s.kernel_ttbr0 = empty_user_table;
         let tid = s.alloc_tid();
-        let boot = new_thread(tid, 0, "kmain", Priority::HIGHEST, Policy::RoundRobin, Context::default(), None);
+        let boot = new_thread(
+            tid,
+            0,
+            "kmain",
+            Priority::HIGHEST,
+            Policy::RoundRobin,
+            Context::default(),
+            None,
+        );
         s.threads.insert(tid, boot);
         s.current = tid;
         s.current_thread().state = ThreadState::Running;
@@ -313,14 +348,13 @@ fn new_thread(
         policy,
         context,
         fp: None,
-        kstack,
+        _kstack: kstack,
         space: None,
         timer: None,
         wake_reason: WakeReason::Woken,
         slice_end: 0,
         interrupted: false,
         joiners: Vec::new(),
-        switches: 0,
     })
 }
 
@@ -336,7 +370,10 @@ pub fn spawn_kernel_thread(
     let context = Context::new_kernel(kstack.top(), entry, arg);
     let mut s = SCHED.lock();
     let tid = s.alloc_tid();
-    s.threads.insert(tid, new_thread(tid, 0, name, priority, policy, context, Some(kstack)));
+    s.threads.insert(
+        tid,
+        new_thread(tid, 0, name, priority, policy, context, Some(kstack)),
+    );
     s.make_ready(tid, false);
     Ok(tid)
 }
@@ -369,7 +406,15 @@ pub fn spawn_user_thread(name: &str, start: UserThreadStart) -> Result<Tid, Errn
     let context = Context::new_user(frame_ptr, start.tls);
     let mut s = SCHED.lock();
     let tid = s.alloc_tid();
-    let mut thread = new_thread(tid, start.pid, name, start.priority, start.policy, context, Some(kstack));
+    let mut thread = new_thread(
+        tid,
+        start.pid,
+        name,
+        start.priority,
+        start.policy,
+        context,
+        Some(kstack),
+    );
     thread.fp = Some(Box::default());
     thread.space = Some(start.space);
     s.threads.insert(tid, thread);
@@ -496,7 +541,9 @@ pub fn join(tid: Tid) -> Result<i32, Errno> {
         if tid == me {
             break Err(Errno::EDEADLK);
         }
-        let Some(target) = s.threads.get_mut(&tid) else { break Err(Errno::ESRCH) };
+        let Some(target) = s.threads.get_mut(&tid) else {
+            break Err(Errno::ESRCH);
+        };
         target.joiners.push(me);
         drop(s);
         if block_current(None) == WakeReason::Interrupted {
@@ -529,7 +576,9 @@ pub fn set_param(tid: Tid, priority: Priority, policy: Policy) -> Result<(), Err
 }
 
 fn requeue_after_priority_change(s: &mut Scheduler, tid: Tid, old: Priority) {
-    let Some(thread) = s.threads.get(&tid) else { return };
+    let Some(thread) = s.threads.get(&tid) else {
+        return;
+    };
     let (state, new) = (thread.state, thread.priority);
     if state == ThreadState::Ready && s.run_queue.remove(tid, old) {
         s.make_ready(tid, false);
@@ -553,7 +602,9 @@ pub fn thread_pid(tid: Tid) -> Option<Pid> {
 /// Raises `tid`'s effective priority to at least `priority` (priority inheritance).
 pub fn boost(tid: Tid, priority: Priority) {
     let mut s = SCHED.lock();
-    let Some(thread) = s.threads.get_mut(&tid) else { return };
+    let Some(thread) = s.threads.get_mut(&tid) else {
+        return;
+    };
     if priority < thread.priority {
         let old = thread.priority;
         thread.priority = priority;
@@ -564,7 +615,9 @@ pub fn boost(tid: Tid, priority: Priority) {
 /// Drops any inherited priority of `tid`.
 pub fn unboost(tid: Tid) {
     let mut s = SCHED.lock();
-    let Some(thread) = s.threads.get_mut(&tid) else { return };
+    let Some(thread) = s.threads.get_mut(&tid) else {
+        return;
+    };
     if thread.priority != thread.base_priority {
         let old = thread.priority;
         thread.priority = thread.base_priority;
@@ -604,7 +657,11 @@ pub fn preempt_if_needed() {
             let current = s.current;
             let priority = s.current_thread().priority;
             let preempted = s.run_queue.should_preempt(priority) && Some(current) != s.idle;
-            s.switch(if preempted { Requeue::Front } else { Requeue::Back })
+            s.switch(if preempted {
+                Requeue::Front
+            } else {
+                Requeue::Back
+            })
         }
     };
     run_switch(prepared);
@@ -619,9 +676,4 @@ pub fn set_slice_ns(ns: u64) {
 /// Snapshots of every thread.
 pub fn threads() -> Vec<ThreadInfo> {
     SCHED.lock().threads.values().map(|t| t.info()).collect()
-}
-
-/// Threads of process `pid`.
-pub fn threads_of(pid: Pid) -> Vec<Tid> {
-    SCHED.lock().threads.values().filter(|t| t.pid == pid && t.state != ThreadState::Dead).map(|t| t.tid).collect()
 }

@@ -33,7 +33,13 @@ pub struct KMutexGuard<'a, T> {
 impl<T> KMutex<T> {
     /// An unlocked mutex.
     pub const fn new(value: T) -> Self {
-        Self { state: IrqSafeMutex::new(State { owner: None, waiters: VecDeque::new() }), data: UnsafeCell::new(value) }
+        Self {
+            state: IrqSafeMutex::new(State {
+                owner: None,
+                waiters: VecDeque::new(),
+            }),
+            data: UnsafeCell::new(value),
+        }
     }
 
     /// Takes the mutex, sleeping (and lending our priority to the owner) while it is held.
@@ -48,7 +54,8 @@ impl<T> KMutex<T> {
                     break;
                 }
                 Some(owner) => {
-                    let (my_priority, _) = super::get_param(me).unwrap_or((Priority::LOWEST, super::Policy::Fifo));
+                    let (my_priority, _) =
+                        super::get_param(me).unwrap_or((Priority::LOWEST, super::Policy::Fifo));
                     state.waiters.push_back((me, my_priority));
                     drop(state);
                     super::boost(owner, my_priority);
@@ -69,7 +76,12 @@ impl<T> KMutex<T> {
             let mut state = self.state.lock();
             state.owner = None;
             // Hand the wake-up to the most urgent waiter (FIFO among equals).
-            let best = state.waiters.iter().enumerate().min_by_key(|(i, (_, p))| (*p, *i)).map(|(i, _)| i);
+            let best = state
+                .waiters
+                .iter()
+                .enumerate()
+                .min_by_key(|(i, (_, p))| (*p, *i))
+                .map(|(i, _)| i);
             best.and_then(|i| state.waiters.remove(i))
         };
         super::unboost(me);

@@ -46,8 +46,8 @@ pub struct Thread {
     pub(super) context: Context,
     /// User FP/SIMD state; `None` for kernel threads.
     pub(super) fp: Option<Box<FpState>>,
-    /// `None` only for the boot thread, which runs on the boot stack.
-    pub(super) kstack: Option<KernelStack>,
+    /// `None` only for the boot thread, which runs on the boot stack. Held for its Drop.
+    pub(super) _kstack: Option<KernelStack>,
     pub(super) space: Option<Arc<AddressSpace>>,
     pub(super) timer: Option<TimerId>,
     pub(super) wake_reason: WakeReason,
@@ -56,8 +56,6 @@ pub struct Thread {
     pub(super) interrupted: bool,
     /// Threads blocked in join on this one.
     pub(super) joiners: Vec<Tid>,
-    /// Number of times this thread was switched in (for `ps` and tests).
-    pub(super) switches: u64,
 }
 
 /// A read-only snapshot of a thread, for `ps` and tests.
@@ -75,8 +73,6 @@ pub struct ThreadInfo {
     pub priority: Priority,
     /// Policy.
     pub policy: Policy,
-    /// Times switched in.
-    pub switches: u64,
 }
 
 impl Thread {
@@ -88,7 +84,6 @@ impl Thread {
             state: self.state,
             priority: self.priority,
             policy: self.policy,
-            switches: self.switches,
         }
     }
 }

@@ -13,7 +13,9 @@ pub struct WaitQueue {
 impl WaitQueue {
     /// An empty queue.
     pub const fn new() -> Self {
-        Self { waiters: IrqSafeMutex::new(VecDeque::new()) }
+        Self {
+            waiters: IrqSafeMutex::new(VecDeque::new()),
+        }
     }
 
     /// Sleeps until woken or until the counter reaches `deadline`.
@@ -34,7 +36,11 @@ impl WaitQueue {
 
     /// Blocks while `condition()` holds, up to `deadline`; returns the last wake reason
     /// (`Woken` when the condition cleared).
-    pub fn wait_while(&self, deadline: Option<u64>, mut condition: impl FnMut() -> bool) -> WakeReason {
+    pub fn wait_while(
+        &self,
+        deadline: Option<u64>,
+        mut condition: impl FnMut() -> bool,
+    ) -> WakeReason {
         let irq = cpu::irq_save_disable();
         let mut reason = WakeReason::Woken;
         while condition() {
@@ -55,7 +61,9 @@ impl WaitQueue {
     /// Wakes the longest waiter; false if there was none.
     pub fn wake_one(&self) -> bool {
         loop {
-            let Some(tid) = self.waiters.lock().pop_front() else { return false };
+            let Some(tid) = self.waiters.lock().pop_front() else {
+                return false;
+            };
             if super::wake(tid, WakeReason::Woken) {
                 return true;
             }
@@ -65,6 +73,9 @@ impl WaitQueue {
     /// Wakes every waiter; returns how many.
     pub fn wake_all(&self) -> usize {
         let waiters = core::mem::take(&mut *self.waiters.lock());
-        waiters.into_iter().filter(|tid| super::wake(*tid, WakeReason::Woken)).count()
+        waiters
+            .into_iter()
+            .filter(|tid| super::wake(*tid, WakeReason::Woken))
+            .count()
     }
 }

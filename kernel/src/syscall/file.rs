@@ -13,7 +13,13 @@ const MAX_IO: usize = 64 * 1024;
 pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
     match sysno {
         Sysno::Open => {
-            let path = user::read_string(UserStr { ptr: args[0], len: args[1] }, MAX_PATH)?;
+            let path = user::read_string(
+                UserStr {
+                    ptr: args[0],
+                    len: args[1],
+                },
+                MAX_PATH,
+            )?;
             let flags = args[2];
             let file = fs::open(&path, flags, args[3] as u32, proc::current_cred())?;
             proc::with_fds(|fds| fds.insert(file, flags & open_flags::O_CLOEXEC != 0))?
@@ -58,7 +64,13 @@ fn get(fd: usize) -> Result<Arc<OpenFile>, Errno> {
 }
 
 /// `mmap` of a device file descriptor.
-pub fn mmap_device(fd: usize, _addr: u64, _len: u64, _prot: usize, _flags: usize) -> Result<usize, Errno> {
+pub fn mmap_device(
+    fd: usize,
+    _addr: u64,
+    _len: u64,
+    _prot: usize,
+    _flags: usize,
+) -> Result<usize, Errno> {
     get(fd)?;
     Err(Errno::ENODEV)
 }

@@ -4,7 +4,10 @@ use super::user;
 use crate::arch::vectors::TrapFrame;
 use crate::proc::{self, SpawnSpec};
 use crate::sched::{self, Policy, Priority};
-use abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH, SPAWN_SET_IDS, SPAWN_SET_PRIORITY, SpawnRequest, WNOHANG, wait_status};
+use abi::syscall::{
+    MAX_ARG_BYTES, MAX_ARGS, MAX_PATH, SPAWN_SET_IDS, SPAWN_SET_PRIORITY, SpawnRequest, WNOHANG,
+    wait_status,
+};
 use abi::{Errno, Sysno};
 
 pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
@@ -63,5 +66,12 @@ fn read_spawn_request(addr: usize) -> Result<SpawnSpec, Errno> {
     if request.flags & !(SPAWN_SET_IDS | SPAWN_SET_PRIORITY) != 0 {
         return Err(Errno::EINVAL);
     }
-    Ok(SpawnSpec { path, argv, envp, ids, priority, policy: Policy::RoundRobin })
+    Ok(SpawnSpec {
+        path,
+        argv,
+        envp,
+        ids,
+        priority,
+        policy: Policy::RoundRobin,
+    })
 }

@@ -11,7 +11,8 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
         Sysno::GetTid => Ok(sched::current().0 as usize),
         Sysno::ThreadCreate => {
             let priority = Priority::for_user(args[3] as u32).map_err(|_| Errno::EINVAL)?;
-            proc::create_thread(args[0] as u64, args[1] as u64, args[2] as u64, priority).map(|t| t.0 as usize)
+            proc::create_thread(args[0] as u64, args[1] as u64, args[2] as u64, priority)
+                .map(|t| t.0 as usize)
         }
         Sysno::ThreadJoin => join(args[0]),
         Sysno::Futex => crate::futex::futex(args[0], args[1], args[2] as u32, args[3] as u64),
@@ -59,11 +60,13 @@ fn join(raw: usize) -> Result<usize, Errno> {
 
 fn set_param(raw_tid: usize, priority: usize, policy: usize) -> Result<usize, Errno> {
     let tid = target_thread(raw_tid)?;
-    let priority = Priority::for_user(u32::try_from(priority).map_err(|_| Errno::EINVAL)?).map_err(|e| match e {
-        kcore::sched::PriorityError::KernelOnly => Errno::EPERM,
-        kcore::sched::PriorityError::OutOfRange => Errno::EINVAL,
-    })?;
-    let policy = Policy::from_abi(u32::try_from(policy).map_err(|_| Errno::EINVAL)?).ok_or(Errno::EINVAL)?;
+    let priority = Priority::for_user(u32::try_from(priority).map_err(|_| Errno::EINVAL)?)
+        .map_err(|e| match e {
+            kcore::sched::PriorityError::KernelOnly => Errno::EPERM,
+            kcore::sched::PriorityError::OutOfRange => Errno::EINVAL,
+        })?;
+    let policy =
+        Policy::from_abi(u32::try_from(policy).map_err(|_| Errno::EINVAL)?).ok_or(Errno::EINVAL)?;
     sched::set_param(tid, priority, policy)?;
     sched::preempt_if_needed();
     Ok(0)
@@ -92,7 +95,9 @@ pub fn memory(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
             Ok(at as usize)
         }
         Sysno::Munmap => space.unmap(args[0] as u64, len).map(|()| 0),
-        Sysno::Mprotect => space.protect(args[0] as u64, len, Perms::from_prot(args[2])).map(|()| 0),
+        Sysno::Mprotect => space
+            .protect(args[0] as u64, len, Perms::from_prot(args[2]))
+            .map(|()| 0),
         _ => Err(Errno::ENOSYS),
     }
 }

@@ -22,7 +22,12 @@ pub fn write_struct<T: IntoBytes + Immutable>(addr: usize, value: &T) -> Result<
 }
 
 /// Reads `len` bytes (at most `max`, else `limit_error`).
-pub fn read_bytes(addr: usize, len: usize, max: usize, limit_error: Errno) -> Result<Vec<u8>, Errno> {
+pub fn read_bytes(
+    addr: usize,
+    len: usize,
+    max: usize,
+    limit_error: Errno,
+) -> Result<Vec<u8>, Errno> {
     if len > max {
         return Err(limit_error);
     }
@@ -44,14 +49,21 @@ pub fn read_string(s: UserStr, max: usize) -> Result<String, Errno> {
 
 /// Reads `count` strings described by an array of [`UserStr`] at `addr`, with at most
 /// `max_count` entries and `max_total` bytes in all.
-pub fn read_string_array(addr: usize, count: usize, max_count: usize, max_total: usize) -> Result<Vec<String>, Errno> {
+pub fn read_string_array(
+    addr: usize,
+    count: usize,
+    max_count: usize,
+    max_total: usize,
+) -> Result<Vec<String>, Errno> {
     if count > max_count {
         return Err(Errno::E2BIG);
     }
     let mut total = 0usize;
     let mut out = Vec::with_capacity(count);
     for i in 0..count {
-        let entry_addr = addr.checked_add(i * size_of::<UserStr>()).ok_or(Errno::EFAULT)?;
+        let entry_addr = addr
+            .checked_add(i * size_of::<UserStr>())
+            .ok_or(Errno::EFAULT)?;
         let entry: UserStr = read_struct(entry_addr)?;
         total = total.checked_add(entry.len).ok_or(Errno::E2BIG)?;
         if total > max_total {
@@ -64,7 +76,7 @@ pub fn read_string_array(addr: usize, count: usize, max_count: usize, max_total:
 
 /// Reads a u32 atomically enough for futex checks (one unprivileged load).
 pub fn read_u32(addr: usize) -> Result<u32, Errno> {
-    if addr % 4 != 0 {
+    if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     read_struct::<u32>(addr)

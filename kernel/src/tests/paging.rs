@@ -1,7 +1,10 @@
 //! Kernel page tables on the live MMU: mapping, unmapping with TLB invalidation, W^X,
 //! guard pages.
 
-#![allow(unsafe_code, reason = "tests write test patterns into frames through raw pointers")]
+#![allow(
+    unsafe_code,
+    reason = "tests write test patterns into frames through raw pointers"
+)]
 
 use crate::arch::fault::probe_read_u64;
 use crate::mm::layout::{MMIO_AREA_SIZE, MMIO_BASE};
@@ -21,73 +24,113 @@ fn fill(pa: PhysAddr, value: u64) {
     }
 }
 
-ktest!(fn map_read_unmap_remap_sees_new_frame() {
-    let first = ksome!(frame::alloc(), "out of frames");
-    let second = ksome!(frame::alloc(), "out of frames");
-    fill(first, 0x1111_1111_1111_1111);
-    fill(second, 0x2222_2222_2222_2222);
-    let va = VirtAddr(TEST_VA);
-    kassert!(probe_read_u64(TEST_VA).is_err(), "test VA mapped before the test");
-    kassert!(paging::map_kernel(va, first, PAGE_SIZE as u64, Attrs::KERNEL_RO).is_ok());
-    kassert_eq!(probe_read_u64(TEST_VA + 8), Ok(0x1111_1111_1111_1111));
-    kassert_eq!(paging::translate_kernel(va).map(|(pa, _)| pa), Some(first));
-    kassert!(paging::unmap_kernel(va, PAGE_SIZE as u64).is_ok());
-    kassert!(probe_read_u64(TEST_VA + 8).is_err(), "still readable after unmap: stale TLB entry");
-    kassert!(paging::map_kernel(va, second, PAGE_SIZE as u64, Attrs::KERNEL_RO).is_ok());
-    kassert_eq!(probe_read_u64(TEST_VA + 8), Ok(0x2222_2222_2222_2222));
-    kassert!(paging::unmap_kernel(va, PAGE_SIZE as u64).is_ok());
-    frame::free(first);
-    frame::free(second);
-    Ok(())
-});
-
-ktest!(fn double_map_is_refused() {
-    let pa = ksome!(frame::alloc(), "out of frames");
-    let va = VirtAddr(TEST_VA + 0x1000);
-    kassert!(paging::map_kernel(va, pa, PAGE_SIZE as u64, Attrs::KERNEL_RW).is_ok());
-    kassert!(paging::map_kernel(va, pa, PAGE_SIZE as u64, Attrs::KERNEL_RW).is_err());
-    kassert!(paging::unmap_kernel(va, PAGE_SIZE as u64).is_ok());
-    frame::free(pa);
-    Ok(())
-});
-
-ktest!(fn kernel_image_is_mapped_write_xor_execute() {
-    let text = crate::kernel_main as *const () as u64;
-    let (_, text_attrs) = ksome!(paging::translate_kernel(VirtAddr(text)), "text unmapped");
-    kassert!(text_attrs.exec && !text_attrs.write, "text is {text_attrs:?}");
-    static RODATA: [u8; 16] = [1; 16];
-    let (_, ro_attrs) = ksome!(paging::translate_kernel(VirtAddr(RODATA.as_ptr() as u64)), "rodata unmapped");
-    kassert!(!ro_attrs.exec && !ro_attrs.write, "rodata is {ro_attrs:?}");
-    static DATA: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
-    let (_, data_attrs) = ksome!(paging::translate_kernel(VirtAddr(DATA.as_ptr() as u64)), "data unmapped");
-    kassert!(!data_attrs.exec && data_attrs.write, "data is {data_attrs:?}");
-    let alias = paging::phys_to_virt(paging::kimage_to_phys(text));
-    let (_, alias_attrs) = ksome!(paging::translate_kernel(alias), "linear alias of text unmapped");
-    kassert!(!alias_attrs.exec && !alias_attrs.write, "linear alias of text is {alias_attrs:?}");
-    Ok(())
-});
-
-ktest!(fn kernel_stacks_have_unmapped_guards() {
-    let (free_before, _) = frame::stats();
-    let stack = ksome!(KernelStack::new().ok(), "cannot allocate a kernel stack");
-    kassert_eq!(probe_read_u64(stack.top() - 8), Ok(0));
-    kassert_eq!(probe_read_u64(stack.bottom()), Ok(0));
-    kassert!(probe_read_u64(stack.bottom() - 8).is_err(), "guard page is mapped");
-    kassert!(probe_read_u64(stack.guard()).is_err(), "guard is mapped");
-    drop(stack);
-    kassert_eq!(frame::stats().0, free_before);
-    Ok(())
-});
-
-ktest!(fn boot_stack_has_a_guard() {
-    unsafe extern "C" {
-        static __boot_stack_guard: u8;
-        static __boot_stack_bottom: u8;
+ktest!(
+    fn map_read_unmap_remap_sees_new_frame() {
+        let first = ksome!(frame::alloc(), "out of frames");
+        let second = ksome!(frame::alloc(), "out of frames");
+        fill(first, 0x1111_1111_1111_1111);
+        fill(second, 0x2222_2222_2222_2222);
+        let va = VirtAddr(TEST_VA);
+        kassert!(
+            probe_read_u64(TEST_VA).is_err(),
+            "test VA mapped before the test"
+        );
+        kassert!(paging::map_kernel(va, first, PAGE_SIZE as u64, Attrs::KERNEL_RO).is_ok());
+        kassert_eq!(probe_read_u64(TEST_VA + 8), Ok(0x1111_1111_1111_1111));
+        kassert_eq!(paging::translate_kernel(va).map(|(pa, _)| pa), Some(first));
+        kassert!(paging::unmap_kernel(va, PAGE_SIZE as u64).is_ok());
+        kassert!(
+            probe_read_u64(TEST_VA + 8).is_err(),
+            "still readable after unmap: stale TLB entry"
+        );
+        kassert!(paging::map_kernel(va, second, PAGE_SIZE as u64, Attrs::KERNEL_RO).is_ok());
+        kassert_eq!(probe_read_u64(TEST_VA + 8), Ok(0x2222_2222_2222_2222));
+        kassert!(paging::unmap_kernel(va, PAGE_SIZE as u64).is_ok());
+        frame::free(first);
+        frame::free(second);
+        Ok(())
     }
-    let guard = &raw const __boot_stack_guard as u64;
-    let bottom = &raw const __boot_stack_bottom as u64;
-    kassert!(probe_read_u64(guard).is_err(), "boot stack guard is mapped");
-    kassert!(probe_read_u64(bottom - 8).is_err(), "page under the boot stack is mapped");
-    kassert!(probe_read_u64(bottom).is_ok());
-    Ok(())
-});
+);
+
+ktest!(
+    fn double_map_is_refused() {
+        let pa = ksome!(frame::alloc(), "out of frames");
+        let va = VirtAddr(TEST_VA + 0x1000);
+        kassert!(paging::map_kernel(va, pa, PAGE_SIZE as u64, Attrs::KERNEL_RW).is_ok());
+        kassert!(paging::map_kernel(va, pa, PAGE_SIZE as u64, Attrs::KERNEL_RW).is_err());
+        kassert!(paging::unmap_kernel(va, PAGE_SIZE as u64).is_ok());
+        frame::free(pa);
+        Ok(())
+    }
+);
+
+ktest!(
+    fn kernel_image_is_mapped_write_xor_execute() {
+        let text = crate::kernel_main as *const () as u64;
+        let (_, text_attrs) = ksome!(paging::translate_kernel(VirtAddr(text)), "text unmapped");
+        kassert!(
+            text_attrs.exec && !text_attrs.write,
+            "text is {text_attrs:?}"
+        );
+        static RODATA: [u8; 16] = [1; 16];
+        let (_, ro_attrs) = ksome!(
+            paging::translate_kernel(VirtAddr(RODATA.as_ptr() as u64)),
+            "rodata unmapped"
+        );
+        kassert!(!ro_attrs.exec && !ro_attrs.write, "rodata is {ro_attrs:?}");
+        static DATA: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+        let (_, data_attrs) = ksome!(
+            paging::translate_kernel(VirtAddr(DATA.as_ptr() as u64)),
+            "data unmapped"
+        );
+        kassert!(
+            !data_attrs.exec && data_attrs.write,
+            "data is {data_attrs:?}"
+        );
+        let alias = paging::phys_to_virt(paging::kimage_to_phys(text));
+        let (_, alias_attrs) = ksome!(
+            paging::translate_kernel(alias),
+            "linear alias of text unmapped"
+        );
+        kassert!(
+            !alias_attrs.exec && !alias_attrs.write,
+            "linear alias of text is {alias_attrs:?}"
+        );
+        Ok(())
+    }
+);
+
+ktest!(
+    fn kernel_stacks_have_unmapped_guards() {
+        let (free_before, _) = frame::stats();
+        let stack = ksome!(KernelStack::new().ok(), "cannot allocate a kernel stack");
+        kassert_eq!(probe_read_u64(stack.top() - 8), Ok(0));
+        kassert_eq!(probe_read_u64(stack.bottom()), Ok(0));
+        kassert!(
+            probe_read_u64(stack.bottom() - 8).is_err(),
+            "guard page is mapped"
+        );
+        kassert!(probe_read_u64(stack.guard()).is_err(), "guard is mapped");
+        drop(stack);
+        kassert_eq!(frame::stats().0, free_before);
+        Ok(())
+    }
+);
+
+ktest!(
+    fn boot_stack_has_a_guard() {
+        unsafe extern "C" {
+            static __boot_stack_guard: u8;
+            static __boot_stack_bottom: u8;
+        }
+        let guard = &raw const __boot_stack_guard as u64;
+        let bottom = &raw const __boot_stack_bottom as u64;
+        kassert!(probe_read_u64(guard).is_err(), "boot stack guard is mapped");
+        kassert!(
+            probe_read_u64(bottom - 8).is_err(),
+            "page under the boot stack is mapped"
+        );
+        kassert!(probe_read_u64(bottom).is_ok());
+        Ok(())
+    }
+);

@@ -25,18 +25,30 @@ extern "C" fn record_arg(arg: usize) {
     ORDER.lock().push(arg);
 }
 
-ktest!(fn higher_priority_runs_first() {
-    ORDER.lock().clear();
-    let mut tids = Vec::new();
-    for p in [30u8, 10, 20] {
-        tids.push(ksome!(sched::spawn_kernel_thread("order", prio(p), Policy::RoundRobin, record_arg, p as usize).ok(), "spawn"));
+ktest!(
+    fn higher_priority_runs_first() {
+        ORDER.lock().clear();
+        let mut tids = Vec::new();
+        for p in [30u8, 10, 20] {
+            tids.push(ksome!(
+                sched::spawn_kernel_thread(
+                    "order",
+                    prio(p),
+                    Policy::RoundRobin,
+                    record_arg,
+                    p as usize
+                )
+                .ok(),
+                "spawn"
+            ));
+        }
+        for tid in tids {
+            kassert_eq!(sched::join(tid), Ok(0));
+        }
+        kassert_eq!(*ORDER.lock(), alloc::vec![10, 20, 30]);
+        Ok(())
     }
-    for tid in tids {
-        kassert_eq!(sched::join(tid), Ok(0));
-    }
-    kassert_eq!(*ORDER.lock(), alloc::vec![10, 20, 30]);
-    Ok(())
-});
+);
 
 static STOP: AtomicBool = AtomicBool::new(false);
 static WAKE_LATENCY: AtomicU64 = AtomicU64::new(u64::MAX);
@@ -54,21 +66,40 @@ extern "C" fn sleep_then_measure(_: usize) {
     STOP.store(true, Ordering::SeqCst);
 }
 
-ktest!(fn woken_high_priority_thread_preempts_a_busy_loop() {
-    STOP.store(false, Ordering::SeqCst);
-    WAKE_LATENCY.store(u64::MAX, Ordering::SeqCst);
-    let busy = ksome!(sched::spawn_kernel_thread("busy", prio(20), Policy::RoundRobin, busy_until_stopped, 0).ok(), "spawn");
-    let sleeper = ksome!(sched::spawn_kernel_thread("sleeper", prio(10), Policy::RoundRobin, sleep_then_measure, 0).ok(), "spawn");
-    let _ = sched::join(sleeper);
-    STOP.store(true, Ordering::SeqCst);
-    let _ = sched::join(busy);
-    let latency = WAKE_LATENCY.load(Ordering::SeqCst);
-    // The busy thread never yields: the sleeper can only run by preemption from the timer
-    // interrupt, and must do so well inside one 20 ms slice.
-    let bound = time::ns_to_ticks(2_000_000);
-    kassert!(latency < bound, "woke {latency} ticks after its deadline (bound {bound})");
-    Ok(())
-});
+ktest!(
+    fn woken_high_priority_thread_preempts_a_busy_loop() {
+        STOP.store(false, Ordering::SeqCst);
+        WAKE_LATENCY.store(u64::MAX, Ordering::SeqCst);
+        let busy = ksome!(
+            sched::spawn_kernel_thread("busy", prio(20), Policy::RoundRobin, busy_until_stopped, 0)
+                .ok(),
+            "spawn"
+        );
+        let sleeper = ksome!(
+            sched::spawn_kernel_thread(
+                "sleeper",
+                prio(10),
+                Policy::RoundRobin,
+                sleep_then_measure,
+                0
+            )
+            .ok(),
+            "spawn"
+        );
+        let _ = sched::join(sleeper);
+        STOP.store(true, Ordering::SeqCst);
+        let _ = sched::join(busy);
+        let latency = WAKE_LATENCY.load(Ordering::SeqCst);
+        // The busy thread never yields: the sleeper can only run by preemption from the timer
+        // interrupt, and must do so well inside one 20 ms slice.
+        let bound = time::ns_to_ticks(2_000_000);
+        kassert!(
+            latency < bound,
+            "woke {latency} ticks after its deadline (bound {bound})"
+        );
+        Ok(())
+    }
+);
 
 static COUNTERS: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
 static FIRST_SAW_SECOND: AtomicU64 = AtomicU64::new(u64::MAX);
@@ -84,22 +115,40 @@ extern "C" fn stop_after_100ms(_: usize) {
     STOP.store(true, Ordering::SeqCst);
 }
 
-ktest!(fn round_robin_shares_the_cpu_between_equal_priorities() {
-    STOP.store(false, Ordering::SeqCst);
-    COUNTERS.iter().for_each(|c| c.store(0, Ordering::SeqCst));
-    let mut tids = Vec::new();
-    for i in 0..3 {
-        tids.push(ksome!(sched::spawn_kernel_thread("rr", prio(25), Policy::RoundRobin, count_until_stopped, i).ok(), "spawn"));
+ktest!(
+    fn round_robin_shares_the_cpu_between_equal_priorities() {
+        STOP.store(false, Ordering::SeqCst);
+        COUNTERS.iter().for_each(|c| c.store(0, Ordering::SeqCst));
+        let mut tids = Vec::new();
+        for i in 0..3 {
+            tids.push(ksome!(
+                sched::spawn_kernel_thread(
+                    "rr",
+                    prio(25),
+                    Policy::RoundRobin,
+                    count_until_stopped,
+                    i
+                )
+                .ok(),
+                "spawn"
+            ));
+        }
+        tids.push(ksome!(
+            sched::spawn_kernel_thread("stopper", prio(11), Policy::Fifo, stop_after_100ms, 0).ok(),
+            "spawn"
+        ));
+        for tid in tids {
+            let _ = sched::join(tid);
+        }
+        for (i, counter) in COUNTERS.iter().enumerate() {
+            kassert!(
+                counter.load(Ordering::SeqCst) > 0,
+                "RR thread {i} never ran in 100 ms"
+            );
+        }
+        Ok(())
     }
-    tids.push(ksome!(sched::spawn_kernel_thread("stopper", prio(11), Policy::Fifo, stop_after_100ms, 0).ok(), "spawn"));
-    for tid in tids {
-        let _ = sched::join(tid);
-    }
-    for (i, counter) in COUNTERS.iter().enumerate() {
-        kassert!(counter.load(Ordering::SeqCst) > 0, "RR thread {i} never ran in 100 ms");
-    }
-    Ok(())
-});
+);
 
 extern "C" fn fifo_first(_: usize) {
     spin_for_ms(70); // longer than three RR slices
@@ -110,17 +159,25 @@ extern "C" fn fifo_second(_: usize) {
     COUNTERS[1].fetch_add(1, Ordering::SeqCst);
 }
 
-ktest!(fn fifo_threads_are_not_time_sliced() {
-    COUNTERS[1].store(0, Ordering::SeqCst);
-    FIRST_SAW_SECOND.store(u64::MAX, Ordering::SeqCst);
-    let first = ksome!(sched::spawn_kernel_thread("fifo1", prio(25), Policy::Fifo, fifo_first, 0).ok(), "spawn");
-    let second = ksome!(sched::spawn_kernel_thread("fifo2", prio(25), Policy::Fifo, fifo_second, 0).ok(), "spawn");
-    let _ = sched::join(first);
-    let _ = sched::join(second);
-    kassert_eq!(FIRST_SAW_SECOND.load(Ordering::SeqCst), 0);
-    kassert_eq!(COUNTERS[1].load(Ordering::SeqCst), 1);
-    Ok(())
-});
+ktest!(
+    fn fifo_threads_are_not_time_sliced() {
+        COUNTERS[1].store(0, Ordering::SeqCst);
+        FIRST_SAW_SECOND.store(u64::MAX, Ordering::SeqCst);
+        let first = ksome!(
+            sched::spawn_kernel_thread("fifo1", prio(25), Policy::Fifo, fifo_first, 0).ok(),
+            "spawn"
+        );
+        let second = ksome!(
+            sched::spawn_kernel_thread("fifo2", prio(25), Policy::Fifo, fifo_second, 0).ok(),
+            "spawn"
+        );
+        let _ = sched::join(first);
+        let _ = sched::join(second);
+        kassert_eq!(FIRST_SAW_SECOND.load(Ordering::SeqCst), 0);
+        kassert_eq!(COUNTERS[1].load(Ordering::SeqCst), 1);
+        Ok(())
+    }
+);
 
 static LOCK: KMutex<u64> = KMutex::new(0);
 static HIGH_DONE: AtomicU64 = AtomicU64::new(0);
@@ -142,33 +199,59 @@ extern "C" fn high_wants_lock(_: usize) {
     HIGH_DONE.store(time::now(), Ordering::SeqCst);
 }
 
-ktest!(fn mutex_owner_inherits_waiter_priority() {
-    let low = ksome!(sched::spawn_kernel_thread("low", prio(30), Policy::RoundRobin, low_holds_lock, 0).ok(), "spawn");
-    sched::sleep_until(time::now() + time::ns_to_ticks(5_000_000)); // low takes the lock
-    let medium = ksome!(sched::spawn_kernel_thread("medium", prio(20), Policy::RoundRobin, medium_spins, 0).ok(), "spawn");
-    let high = ksome!(sched::spawn_kernel_thread("high", prio(10), Policy::RoundRobin, high_wants_lock, 0).ok(), "spawn");
-    for tid in [high, medium, low] {
-        let _ = sched::join(tid);
+ktest!(
+    fn mutex_owner_inherits_waiter_priority() {
+        let low = ksome!(
+            sched::spawn_kernel_thread("low", prio(30), Policy::RoundRobin, low_holds_lock, 0).ok(),
+            "spawn"
+        );
+        sched::sleep_until(time::now() + time::ns_to_ticks(5_000_000)); // low takes the lock
+        let medium = ksome!(
+            sched::spawn_kernel_thread("medium", prio(20), Policy::RoundRobin, medium_spins, 0)
+                .ok(),
+            "spawn"
+        );
+        let high = ksome!(
+            sched::spawn_kernel_thread("high", prio(10), Policy::RoundRobin, high_wants_lock, 0)
+                .ok(),
+            "spawn"
+        );
+        for tid in [high, medium, low] {
+            let _ = sched::join(tid);
+        }
+        // Without inheritance the medium thread would starve the lock holder for 60 ms.
+        let (high_done, medium_done) = (
+            HIGH_DONE.load(Ordering::SeqCst),
+            MEDIUM_DONE.load(Ordering::SeqCst),
+        );
+        kassert!(
+            high_done < medium_done,
+            "high finished {} ticks after medium",
+            high_done.saturating_sub(medium_done)
+        );
+        kassert_eq!(*LOCK.lock(), 2);
+        Ok(())
     }
-    // Without inheritance the medium thread would starve the lock holder for 60 ms.
-    let (high_done, medium_done) = (HIGH_DONE.load(Ordering::SeqCst), MEDIUM_DONE.load(Ordering::SeqCst));
-    kassert!(high_done < medium_done, "high finished {} ticks after medium", high_done.saturating_sub(medium_done));
-    kassert_eq!(*LOCK.lock(), 2);
-    Ok(())
-});
+);
 
 extern "C" fn exit_with_arg(arg: usize) {
     sched::exit_current(arg as i32);
 }
 
-ktest!(fn join_returns_exit_code_and_threads_leave_nothing_behind() {
-    let (free_before, _) = crate::mm::frame::stats();
-    for i in 0..200 {
-        let tid = ksome!(sched::spawn_kernel_thread("cycle", prio(15), Policy::RoundRobin, exit_with_arg, i).ok(), "spawn");
-        kassert_eq!(sched::join(tid), Ok(i as i32));
+ktest!(
+    fn join_returns_exit_code_and_threads_leave_nothing_behind() {
+        let (free_before, _) = crate::mm::frame::stats();
+        for i in 0..200 {
+            let tid = ksome!(
+                sched::spawn_kernel_thread("cycle", prio(15), Policy::RoundRobin, exit_with_arg, i)
+                    .ok(),
+                "spawn"
+            );
+            kassert_eq!(sched::join(tid), Ok(i as i32));
+        }
+        sched::yield_now(); // let the last dead thread be reaped
+        kassert_eq!(crate::mm::frame::stats().0, free_before);
+        kassert!(sched::join(sched::Tid(999_999)).is_err());
+        Ok(())
     }
-    sched::yield_now(); // let the last dead thread be reaped
-    kassert_eq!(crate::mm::frame::stats().0, free_before);
-    kassert!(sched::join(sched::Tid(999_999)).is_err());
-    Ok(())
-});
+);

@@ -24,8 +24,15 @@ const SCTLR_EL1_MMU_OFF: u64 = 0x30D0_0800;
 const SCTLR_EL1_ENABLE: u64 = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 12);
 /// TCR_EL1: T0SZ = T1SZ = 25 (39-bit), 4 KiB granules, inner-shareable write-back walks.
 /// IPS and AS are filled in at boot from ID_AA64MMFR0_EL1.
-const TCR_EL1_BASE: u64 = 25 | (1 << 8) | (1 << 10) | (0b11 << 12) | (25 << 16)
-    | (1 << 24) | (1 << 26) | (0b11 << 28) | (0b10 << 30);
+const TCR_EL1_BASE: u64 = 25
+    | (1 << 8)
+    | (1 << 10)
+    | (0b11 << 12)
+    | (25 << 16)
+    | (1 << 24)
+    | (1 << 26)
+    | (0b11 << 28)
+    | (0b10 << 30);
 /// HCR_EL2.RW: EL1 is AArch64.
 const HCR_EL2_RW: u64 = 1 << 31;
 /// CPTR_EL2 with its RES1 bits and no FP/SIMD trap.

@@ -26,17 +26,11 @@ pub struct Context {
 
 /// The user-visible FP/SIMD state.
 #[repr(C, align(16))]
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct FpState {
     q: [u128; 32],
     fpcr: u64,
     fpsr: u64,
-}
-
-impl Default for FpState {
-    fn default() -> Self {
-        Self { q: [0; 32], fpcr: 0, fpsr: 0 }
-    }
 }
 
 unsafe extern "C" {
@@ -155,7 +149,11 @@ const _: () = assert!(core::mem::offset_of!(FpState, fpcr) == 512);
 impl Context {
     /// A kernel thread that starts in `entry(arg)` on the stack ending at `stack_top`.
     pub fn new_kernel(stack_top: u64, entry: extern "C" fn(usize), arg: usize) -> Self {
-        let mut context = Context { sp: stack_top, lr: kernel_thread_entry as *const () as u64, ..Default::default() };
+        let mut context = Context {
+            sp: stack_top,
+            lr: kernel_thread_entry as *const () as u64,
+            ..Default::default()
+        };
         context.callee_saved[0] = entry as *const () as u64;
         context.callee_saved[1] = arg as u64;
         context
@@ -164,7 +162,12 @@ impl Context {
     /// A user thread whose first return to EL0 restores the trap frame at `frame`, which
     /// must lie at the top of its kernel stack.
     pub fn new_user(frame: *mut TrapFrame, tls: u64) -> Self {
-        Context { sp: frame as u64, lr: user_thread_entry as *const () as u64, tpidr_el0: tls, ..Default::default() }
+        Context {
+            sp: frame as u64,
+            lr: user_thread_entry as *const () as u64,
+            tpidr_el0: tls,
+            ..Default::default()
+        }
     }
 }
 
@@ -192,7 +195,12 @@ pub fn fp_restore(state: &FpState) {
 
 /// An initial trap frame for a user thread entering `entry(arg)` with stack `sp`.
 pub fn user_entry_frame(entry: u64, sp: u64, arg: u64) -> TrapFrame {
-    let mut frame = TrapFrame { elr: entry, sp_el0: sp, spsr: 0, ..Default::default() }; // EL0t, all unmasked
+    let mut frame = TrapFrame {
+        elr: entry,
+        sp_el0: sp,
+        spsr: 0,
+        ..Default::default()
+    }; // EL0t, all unmasked
     frame.x[0] = arg;
     frame
 }

@@ -1,7 +1,9 @@
 //! CPU control: interrupt masking, waiting, identification, the counter and TLB maintenance.
 
 use aarch64_cpu::asm::barrier;
-use aarch64_cpu::registers::{CNTFRQ_EL0, CNTVCT_EL0, DAIF, ID_AA64MMFR0_EL1, MIDR_EL1, Readable, Writeable};
+use aarch64_cpu::registers::{
+    CNTFRQ_EL0, CNTVCT_EL0, DAIF, ID_AA64MMFR0_EL1, MIDR_EL1, Readable, Writeable,
+};
 use core::arch::asm;
 
 /// Saved interrupt mask state, restored by [`irq_restore`].
@@ -77,7 +79,9 @@ pub fn flush_tlb_kernel_range(va: u64, size: u64) {
     let mut page = va & !0xFFF;
     while page < va.saturating_add(size) {
         // SAFETY: TLB invalidation has no memory-safety effect of its own.
-        unsafe { asm!("tlbi vaae1is, {}", in(reg) (page >> 12) & 0xFFF_FFFF_FFFF, options(nostack)) };
+        unsafe {
+            asm!("tlbi vaae1is, {}", in(reg) (page >> 12) & 0xFFF_FFFF_FFFF, options(nostack))
+        };
         page += 0x1000;
     }
     barrier::dsb(barrier::ISH);
@@ -105,7 +109,11 @@ pub fn flush_tlb_asid(asid: u16) {
 
 /// ASID width in bits (8 or 16), as TCR_EL1.AS was set by the boot code.
 pub fn asid_bits() -> u8 {
-    if (ID_AA64MMFR0_EL1.get() >> 4) & 0xF == 0b0010 { 16 } else { 8 }
+    if (ID_AA64MMFR0_EL1.get() >> 4) & 0xF == 0b0010 {
+        16
+    } else {
+        8
+    }
 }
 
 /// Invalidates every TLB entry on all CPUs.

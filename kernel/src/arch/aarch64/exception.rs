@@ -48,7 +48,11 @@ extern "C" fn handle_kernel_stack_overflow(frame: &mut TrapFrame) {
 fn fatal(what: &str, frame: &TrapFrame) -> ! {
     let mut out = crate::console::PanicWriter;
     let _ = write!(out, "\r\n{what}: {}\r\n", Esr(frame.esr));
-    let _ = write!(out, "  FAR {:#018x}  ELR {:#018x}  SPSR {:#010x}\r\n", frame.far, frame.elr, frame.spsr);
+    let _ = write!(
+        out,
+        "  FAR {:#018x}  ELR {:#018x}  SPSR {:#010x}\r\n",
+        frame.far, frame.elr, frame.spsr
+    );
     dump_registers(&mut out, frame);
     let _ = write!(out, "backtrace:\r\n  {:#018x}\r\n", frame.elr);
     write_backtrace(&mut out, frame.x[29]);

@@ -28,6 +28,14 @@ icc_read!(read_sre, "S3_0_C12_C12_5", "ICC_SRE_EL1");
 icc_write!(write_sre, "S3_0_C12_C12_5", "ICC_SRE_EL1");
 icc_write!(write_pmr, "S3_0_C4_C6_0", "ICC_PMR_EL1 (priority mask)");
 icc_write!(write_bpr1, "S3_0_C12_C12_3", "ICC_BPR1_EL1 (binary point)");
-icc_write!(write_igrpen1, "S3_0_C12_C12_7", "ICC_IGRPEN1_EL1 (Group 1 enable)");
+icc_write!(
+    write_igrpen1,
+    "S3_0_C12_C12_7",
+    "ICC_IGRPEN1_EL1 (Group 1 enable)"
+);
 icc_read!(read_iar1, "S3_0_C12_C12_0", "ICC_IAR1_EL1 (acknowledge)");
-icc_write!(write_eoir1, "S3_0_C12_C12_1", "ICC_EOIR1_EL1 (end of interrupt)");
+icc_write!(
+    write_eoir1,
+    "S3_0_C12_C12_1",
+    "ICC_EOIR1_EL1 (end of interrupt)"
+);

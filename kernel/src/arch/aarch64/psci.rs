@@ -19,8 +19,12 @@ fn call(conduit: Conduit, function: u64) {
     // failure firmware returns an error code in x0 and clobbers only x0..x3.
     unsafe {
         match conduit {
-            Conduit::Hvc => asm!("hvc #0", inout("x0") function => _, out("x1") _, out("x2") _, out("x3") _),
-            Conduit::Smc => asm!("smc #0", inout("x0") function => _, out("x1") _, out("x2") _, out("x3") _),
+            Conduit::Hvc => {
+                asm!("hvc #0", inout("x0") function => _, out("x1") _, out("x2") _, out("x3") _)
+            }
+            Conduit::Smc => {
+                asm!("smc #0", inout("x0") function => _, out("x1") _, out("x2") _, out("x3") _)
+            }
         }
     }
 }

@@ -75,7 +75,11 @@ pub struct BadUserAccess;
 
 fn check_range(addr: u64, len: usize) -> Result<(), BadUserAccess> {
     let end = addr.checked_add(len as u64).ok_or(BadUserAccess)?;
-    if end > USER_END { Err(BadUserAccess) } else { Ok(()) }
+    if end > USER_END {
+        Err(BadUserAccess)
+    } else {
+        Ok(())
+    }
 }
 
 /// Copies `dst.len()` bytes from user address `src`.
@@ -84,7 +88,11 @@ pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), BadUserAccess> {
     // SAFETY: `dst` is a valid kernel buffer of that length; the user side is accessed only
     // with unprivileged loads whose faults resume at the fix-up.
     let left = unsafe { copy_from_user_asm(dst.as_mut_ptr(), src, dst.len()) };
-    if left == 0 { Ok(()) } else { Err(BadUserAccess) }
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(BadUserAccess)
+    }
 }
 
 /// Copies `src` to user address `dst`.
@@ -93,5 +101,9 @@ pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), BadUserAccess> {
     // SAFETY: `src` is a valid kernel buffer; the user side is accessed only with
     // unprivileged stores whose faults resume at the fix-up.
     let left = unsafe { copy_to_user_asm(dst, src.as_ptr(), src.len()) };
-    if left == 0 { Ok(()) } else { Err(BadUserAccess) }
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(BadUserAccess)
+    }
 }

@@ -37,7 +37,11 @@ pub trait IrqChip: Send + Sync {
 
 /// Checks an interrupt number against the controller's size.
 fn check(irq: u32, lines: u32) -> Result<usize, InvalidIrq> {
-    if irq < lines && irq < SPURIOUS_FROM { Ok(irq as usize) } else { Err(InvalidIrq(irq)) }
+    if irq < lines && irq < SPURIOUS_FROM {
+        Ok(irq as usize)
+    } else {
+        Err(InvalidIrq(irq))
+    }
 }
 
 /// Register index and bit for a one-bit-per-interrupt register array.

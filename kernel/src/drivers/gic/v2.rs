@@ -81,7 +81,12 @@ impl GicV2 {
 
     fn init_distributor(&self) {
         self.gicd.ctlr.write(GICD_CTLR::ENABLE::CLEAR);
-        for reg in self.gicd.icenabler.iter().take(self.lines.div_ceil(32) as usize) {
+        for reg in self
+            .gicd
+            .icenabler
+            .iter()
+            .take(self.lines.div_ceil(32) as usize)
+        {
             reg.set(u32::MAX);
         }
         for irq in 0..self.lines as usize {
@@ -89,9 +94,10 @@ impl GicV2 {
                 prio.set(DEFAULT_PRIORITY);
             }
             if irq >= FIRST_SPI as usize
-                && let Some(target) = self.gicd.itargetsr.get(irq) {
-                    target.set(1); // CPU interface 0
-                }
+                && let Some(target) = self.gicd.itargetsr.get(irq)
+            {
+                target.set(1); // CPU interface 0
+            }
         }
         self.gicd.ctlr.write(GICD_CTLR::ENABLE::SET);
     }

@@ -122,10 +122,16 @@ const SGI_FRAME_OFFSET: usize = 0x10000;
 impl GicV3 {
     /// Brings up the distributor and the redistributor for the CPU with affinity `mpidr_aff`
     /// (Aff3.Aff2.Aff1.Aff0 packed as in GICR_TYPER), found in the mapped region `gicr`.
-    pub fn new(gicd: Mmio<GicdRegs>, gicr: &MmioRegion, mpidr_aff: u32) -> Result<Self, GicV3Error> {
+    pub fn new(
+        gicd: Mmio<GicdRegs>,
+        gicr: &MmioRegion,
+        mpidr_aff: u32,
+    ) -> Result<Self, GicV3Error> {
         let (rd, offset) = find_redistributor(gicr, mpidr_aff)?;
         let lines = (32 * (gicd.typer.read(GICD_TYPER::ITLINESNUMBER) + 1)).min(SPURIOUS_FROM);
-        let sgi = gicr.block::<GicrSgiRegs>(offset + SGI_FRAME_OFFSET).ok_or(GicV3Error::NoRedistributor)?;
+        let sgi = gicr
+            .block::<GicrSgiRegs>(offset + SGI_FRAME_OFFSET)
+            .ok_or(GicV3Error::NoRedistributor)?;
         let gic = Self { gicd, sgi, lines };
         gic.init_distributor();
         wake(&rd)?;
@@ -158,7 +164,9 @@ impl GicV3 {
             self.gicd.ipriorityr[irq].set(DEFAULT_PRIORITY);
             self.gicd.irouter[irq - FIRST_SPI as usize].set(0); // affinity 0.0.0.0
         }
-        self.gicd.ctlr.write(GICD_CTLR::ARE_NS::SET + GICD_CTLR::ENABLE_GRP1A::SET + GICD_CTLR::ENABLE_GRP1::SET);
+        self.gicd.ctlr.write(
+            GICD_CTLR::ARE_NS::SET + GICD_CTLR::ENABLE_GRP1A::SET + GICD_CTLR::ENABLE_GRP1::SET,
+        );
         self.wait_for_rwp();
     }
 
@@ -172,7 +180,10 @@ impl GicV3 {
 }
 
 /// The redistributor serving `mpidr_aff` and its offset in the region.
-fn find_redistributor(gicr: &MmioRegion, mpidr_aff: u32) -> Result<(Mmio<GicrRegs>, usize), GicV3Error> {
+fn find_redistributor(
+    gicr: &MmioRegion,
+    mpidr_aff: u32,
+) -> Result<(Mmio<GicrRegs>, usize), GicV3Error> {
     let mut offset = 0;
     while let Some(rd) = gicr.block::<GicrRegs>(offset) {
         let typer = rd.typer.extract();
