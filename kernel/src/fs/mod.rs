@@ -141,6 +141,14 @@ pub fn read(file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
     }
 }
 
+/// Moves a file's position back by `n` bytes after a read whose data could not be delivered.
+pub fn unread(file: &OpenFile, n: usize) {
+    if let FileObject::Node(_) = file.object {
+        let mut offset = file.offset.lock();
+        *offset = offset.saturating_sub(n as u64);
+    }
+}
+
 /// Writes `data` at the file's position (or its end with O_APPEND).
 pub fn write(file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
     if !file.writable() {

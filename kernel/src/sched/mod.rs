@@ -68,7 +68,8 @@ struct Scheduler {
     timers: TimerQueue<Tid>,
     next_tid: u32,
     fp_owner: Option<Tid>,
-    exit_codes: BTreeMap<Tid, i32>,
+    /// Exit codes of finished threads nobody joined yet, with their process.
+    exit_codes: BTreeMap<Tid, (Pid, i32)>,
     need_resched: bool,
     /// Empty user table installed while kernel threads run.
     kernel_ttbr0: u64,
@@ -519,7 +520,8 @@ pub fn exit_current(code: i32) -> ! {
         if let Some(timer) = thread.timer.take() {
             s.timers.cancel(timer);
         }
-        s.exit_codes.insert(current, code);
+        let pid = s.current_thread().pid;
+        s.exit_codes.insert(current, (pid, code));
         for joiner in joiners {
             s.wake(joiner, WakeReason::Woken);
         }
@@ -529,19 +531,25 @@ pub fn exit_current(code: i32) -> ! {
     unreachable!("a dead thread was scheduled again");
 }
 
-/// Waits for thread `tid` to end and returns its exit code.
+/// Waits for thread `tid` of the caller's process to end (or finds it already ended) and
+/// returns its exit code.
 pub fn join(tid: Tid) -> Result<i32, Errno> {
     let irq = cpu::irq_save_disable();
     let result = loop {
         let mut s = SCHED.lock();
-        if let Some(code) = s.exit_codes.remove(&tid) {
+        let my_pid = s.current_thread().pid;
+        if let Some(&(pid, code)) = s.exit_codes.get(&tid) {
+            if pid != my_pid {
+                break Err(Errno::ESRCH);
+            }
+            s.exit_codes.remove(&tid);
             break Ok(code);
         }
         let me = s.current;
         if tid == me {
             break Err(Errno::EDEADLK);
         }
-        let Some(target) = s.threads.get_mut(&tid) else {
+        let Some(target) = s.threads.get_mut(&tid).filter(|t| t.pid == my_pid) else {
             break Err(Errno::ESRCH);
         };
         target.joiners.push(me);

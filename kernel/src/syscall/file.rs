@@ -29,7 +29,10 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
             let file = get(args[0])?;
             let mut buf = alloc::vec![0; args[2].min(MAX_IO)];
             let n = fs::read(&file, &mut buf)?;
-            user::write_bytes(args[1], &buf[..n])?;
+            if let Err(e) = user::write_bytes(args[1], &buf[..n]) {
+                fs::unread(&file, n); // nothing reached the caller: keep the data for the next read
+                return Err(e);
+            }
             Ok(n)
         }
         Sysno::Write => {

@@ -54,7 +54,7 @@ fn target_thread(raw: usize) -> Result<Tid, Errno> {
 }
 
 fn join(raw: usize) -> Result<usize, Errno> {
-    let tid = target_thread(raw)?;
+    let tid = Tid(u32::try_from(raw).map_err(|_| Errno::ESRCH)?);
     sched::join(tid).map(|code| code as u32 as usize)
 }
 
