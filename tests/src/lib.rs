@@ -1,1 +1,375 @@
-//! System tests (see tests/ in the README).
+//! System-test harness: boot the kernel `Image` under QEMU virt and talk to its console.
+//!
+//! A [`Qemu`] runs one QEMU process. A reader thread copies its serial console into a shared
+//! buffer; [`Qemu::wait_for`] waits (bounded) for a console line, [`Qemu::send_line`] types a
+//! line, [`Qemu::wait_exit`] waits (bounded) for QEMU to exit. QEMU is always killed on drop,
+//! so a failing test never leaves it running.
+//!
+//! The image comes from the `KERNEL_IMAGE` environment variable (`cargo xtask test` sets it);
+//! without it, [`kernel_image`] runs `cargo xtask build` once and uses the release `Image`.
+//! [`QemuConfig`] is also the one definition of the QEMU command line that `cargo xtask run`
+//! and `cargo xtask gdb` use.
+
+pub mod milestones;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The QEMU binary every run uses.
+pub const QEMU: &str = "qemu-system-aarch64";
+
+/// Console arguments for a run without a terminal: serial on stdio, no window, no monitor.
+pub const HEADLESS_ARGS: [&str; 6] = ["-display", "none", "-serial", "stdio", "-monitor", "none"];
+
+/// The kernel target triple.
+pub const KERNEL_TARGET: &str = "aarch64-unknown-none-softfloat";
+
+/// How many console lines an error message shows.
+const TAIL_LINES: usize = 60;
+
+/// The board QEMU emulates: the `virt` machine with a GIC version, a CPU model and a RAM size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QemuConfig {
+    /// GIC version, 2 or 3.
+    pub gic: u8,
+    /// QEMU CPU model, e.g. `cortex-a53` or `cortex-a72`.
+    pub cpu: String,
+    /// RAM size as QEMU's `-m` takes it, e.g. `64M`.
+    pub mem: String,
+    /// Start the kernel at EL2 (`virtualization=on`).
+    pub el2: bool,
+    /// Arguments appended after the standard ones.
+    pub extra: Vec<String>,
+}
+
+impl Default for QemuConfig {
+    fn default() -> Self {
+        QemuConfig {
+            gic: 3,
+            cpu: "cortex-a72".into(),
+            mem: "64M".into(),
+            el2: false,
+            extra: Vec::new(),
+        }
+    }
+}
+
+impl QemuConfig {
+    /// The QEMU arguments that boot `image` on this board, without the console arguments
+    /// (add [`HEADLESS_ARGS`] or `-nographic`). Always `-nic none`: the default NIC needs an
+    /// option ROM that these machines lack.
+    pub fn args(&self, image: &Path) -> Vec<String> {
+        let mut machine = format!("virt,gic-version={}", self.gic);
+        if self.el2 {
+            machine.push_str(",virtualization=on");
+        }
+        let mut args: Vec<String> = vec![
+            "-machine".into(),
+            machine,
+            "-cpu".into(),
+            self.cpu.clone(),
+            "-m".into(),
+            self.mem.clone(),
+            "-nic".into(),
+            "none".into(),
+            "-kernel".into(),
+            image.display().to_string(),
+        ];
+        args.extend(self.extra.iter().cloned());
+        args
+    }
+}
+
+/// The workspace root (the parent of this crate).
+pub fn workspace_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_path_buf()
+}
+
+/// Where `cargo xtask build` puts the release kernel `Image`.
+pub fn default_image_path() -> PathBuf {
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    target_dir.join(KERNEL_TARGET).join("release").join("Image")
+}
+
+/// The kernel `Image` to boot: `$KERNEL_IMAGE`, or else the release `Image` built (once per
+/// test process) by `cargo xtask build`.
+pub fn kernel_image() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("KERNEL_IMAGE") {
+        return Ok(PathBuf::from(path));
+    }
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT.get_or_init(build_image).clone()
+}
+
+/// Runs `cargo xtask build` in the workspace root.
+fn build_image() -> Result<PathBuf, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["xtask", "build"])
+        .current_dir(workspace_root())
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run `cargo xtask build`: {e}"))?;
+    if !status.success() {
+        return Err(format!("`cargo xtask build` failed ({status})"));
+    }
+    Ok(default_image_path())
+}
+
+/// Console output shared between the reader thread and the test.
+#[derive(Default)]
+struct Console {
+    state: Mutex<ConsoleState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct ConsoleState {
+    bytes: Vec<u8>,
+    closed: bool,
+}
+
+impl Console {
+    fn state(&self) -> std::sync::MutexGuard<'_, ConsoleState> {
+        // A poisoned lock only means a reader thread panicked; the bytes are still valid.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Copies `source` into the buffer until end of file.
+    fn fill_from(&self, mut source: impl Read) {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match source.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => self.state().bytes.extend_from_slice(&chunk[..n]),
+            }
+            self.changed.notify_all();
+        }
+        self.state().closed = true;
+        self.changed.notify_all();
+    }
+
+    /// The text so far with `\r` removed.
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.state().bytes).replace('\r', "")
+    }
+}
+
+/// A running QEMU with the kernel on it. Killed on drop.
+pub struct Qemu {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    console: Arc<Console>,
+    stderr: Arc<Console>,
+    /// Byte offset (in the `\r`-free text) after the last line `wait_for` matched.
+    cursor: usize,
+}
+
+impl Qemu {
+    /// Boots [`kernel_image`] with `config`.
+    pub fn start(config: &QemuConfig) -> Result<Qemu, String> {
+        Qemu::start_image(config, &kernel_image()?)
+    }
+
+    /// Boots `image` with `config`, console on a pipe.
+    pub fn start_image(config: &QemuConfig, image: &Path) -> Result<Qemu, String> {
+        if !image.is_file() {
+            return Err(format!("kernel image {} not found", image.display()));
+        }
+        let mut child = Command::new(QEMU)
+            .args(config.args(image))
+            .args(HEADLESS_ARGS)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {QEMU}: {e}"))?;
+        let console = Arc::new(Console::default());
+        let stderr = Arc::new(Console::default());
+        if let Some(out) = child.stdout.take() {
+            let console = Arc::clone(&console);
+            thread::spawn(move || console.fill_from(out));
+        }
+        if let Some(err) = child.stderr.take() {
+            let stderr = Arc::clone(&stderr);
+            thread::spawn(move || stderr.fill_from(err));
+        }
+        let stdin = child.stdin.take();
+        Ok(Qemu {
+            child,
+            stdin,
+            console,
+            stderr,
+            cursor: 0,
+        })
+    }
+
+    /// Waits until a console line after the last matched one contains `pattern`, and returns
+    /// that line (without `\r\n`). Fails after `timeout`, or when QEMU closes its console first,
+    /// with the console tail in the message.
+    pub fn wait_for(&mut self, pattern: &str, timeout: Duration) -> Result<String, String> {
+        self.wait_for_line(&format!("a line containing {pattern:?}"), timeout, |line| {
+            line.contains(pattern)
+        })
+    }
+
+    /// Like [`Qemu::wait_for`] with a predicate; `what` names the awaited line in errors.
+    pub fn wait_for_line(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        matches: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.console.state();
+        loop {
+            let text = String::from_utf8_lossy(&state.bytes).replace('\r', "");
+            if let Some((line, end)) = find_line(&text, self.cursor, &matches) {
+                self.cursor = end;
+                return Ok(line);
+            }
+            let now = Instant::now();
+            if state.closed || now >= deadline {
+                drop(state);
+                let msg = if now >= deadline {
+                    format!("timed out after {timeout:?} waiting for {what}")
+                } else {
+                    format!("QEMU closed its console (exited?) before printing {what}")
+                };
+                return Err(self.failure(&msg));
+            }
+            state = match self.console.changed.wait_timeout(state, deadline - now) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    /// Types `line` on the console, ending it with `\r` as a terminal in raw mode does.
+    pub fn send_line(&mut self, line: &str) -> Result<(), String> {
+        let stdin = self.stdin.as_mut().ok_or("QEMU stdin is closed")?;
+        stdin
+            .write_all(format!("{line}\r").as_bytes())
+            .and_then(|()| stdin.flush())
+            .map_err(|e| format!("cannot write to QEMU: {e}"))
+    }
+
+    /// Waits up to `timeout` for QEMU to exit by itself and returns its status.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Result<ExitStatus, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => {
+                    self.wait_console_closed(Duration::from_secs(2));
+                    return Ok(status);
+                }
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+                Ok(None) => {
+                    let msg = format!("QEMU still running {timeout:?} later (no power-off)");
+                    return Err(self.failure(&msg));
+                }
+                Err(e) => return Err(self.failure(&format!("cannot wait for QEMU: {e}"))),
+            }
+        }
+    }
+
+    /// Everything the console printed so far, `\r` removed.
+    pub fn console(&self) -> String {
+        self.console.text()
+    }
+
+    /// The console lines printed so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.console().lines().map(str::to_owned).collect()
+    }
+
+    /// `msg` followed by the last console lines and whatever QEMU wrote to stderr.
+    pub fn failure(&self, msg: &str) -> String {
+        let text = self.console();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n");
+        let mut out = format!("{msg}\n--- console (last {TAIL_LINES} lines) ---\n{tail}\n");
+        let stderr = self.stderr.text();
+        if !stderr.trim().is_empty() {
+            out.push_str(&format!("--- QEMU stderr ---\n{stderr}\n"));
+        }
+        out
+    }
+
+    /// Gives the reader thread time to copy the last output after QEMU exited.
+    fn wait_console_closed(&self, timeout: Duration) {
+        let mut state = self.console.state();
+        let deadline = Instant::now() + timeout;
+        while !state.closed {
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            state = match self.console.changed.wait_timeout(state, deadline - now) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+}
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        // Errors mean QEMU has already exited; there is nothing else to clean up.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The first complete line starting at or after byte `from` of `text` that `matches`, with
+/// the byte offset just past it.
+fn find_line(text: &str, from: usize, matches: impl Fn(&str) -> bool) -> Option<(String, usize)> {
+    let mut start = from.min(text.len());
+    while let Some(len) = text[start..].find('\n') {
+        let line = &text[start..start + len];
+        start += len + 1;
+        if matches(line) {
+            return Some((line.to_owned(), start));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_describe_the_board() {
+        let config = QemuConfig {
+            gic: 2,
+            el2: true,
+            extra: vec!["-s".into()],
+            ..Default::default()
+        };
+        let args = config.args(Path::new("/tmp/Image"));
+        let joined = args.join(" ");
+        assert_eq!(
+            joined,
+            "-machine virt,gic-version=2,virtualization=on -cpu cortex-a72 -m 64M -nic none \
+             -kernel /tmp/Image -s"
+        );
+    }
+
+    #[test]
+    fn find_line_skips_consumed_and_partial_lines() {
+        let text = "a one\nb two\na three\npartial a";
+        let (line, end) = find_line(text, 0, |l| l.starts_with('a')).expect("first");
+        assert_eq!(line, "a one");
+        let (line, end) = find_line(text, end, |l| l.starts_with('a')).expect("second");
+        assert_eq!(line, "a three");
+        assert_eq!(find_line(text, end, |l| l.contains('a')), None);
+    }
+}

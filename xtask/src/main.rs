@@ -1,1 +1,106 @@
-fn main() {}
+//! `cargo xtask <command>`: builds the kernel, boots it under QEMU and runs the test tiers.
+//!
+//! Commands: `build [--debug]`, `run [options] [-- qemu args]`, `gdb [options] [-- qemu args]`,
+//! `test`. Each first installs what is missing (QEMU via apt when root, rustup targets and
+//! components); see `setup`.
+
+mod image;
+mod qemu;
+mod setup;
+mod stream;
+mod summary;
+mod test;
+mod workspace;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+/// Errors are messages for the user.
+pub type Result<T, E = String> = std::result::Result<T, E>;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  build [--debug]              build the kernel and its Image; print the Image path
+  run [options] [-- qemu args] build, then boot under QEMU with the console on this terminal
+  gdb [options] [-- qemu args] like run, but QEMU waits for gdb on :1234 (-s -S)
+  test                         run all test tiers; ends with `N passed, N failed`
+
+run/gdb options:
+  --gic 2|3            GIC version (default 3)
+  --cpu NAME           cortex-a53 or cortex-a72 (default cortex-a72)
+  --mem SIZE           RAM, e.g. 64M (default 64M)
+  --el2                start at EL2 (virtualization=on)
+  --debug              boot the debug build instead of release
+  --timeout SECS       kill QEMU after SECS when not on a terminal (default 300)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("xtask: error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(args: &[String]) -> Result<ExitCode> {
+    let Some((command, rest)) = args.split_first() else {
+        println!("{USAGE}");
+        return Ok(ExitCode::FAILURE);
+    };
+    match command.as_str() {
+        "build" => {
+            let profile = image::Profile::from_args(rest)?;
+            setup::ensure_tools()?;
+            let image = image::build(profile)?;
+            println!("{}", image.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        "run" => qemu::run(&qemu::RunOptions::parse(rest)?),
+        "gdb" => qemu::gdb(&qemu::RunOptions::parse(rest)?),
+        "test" if rest.is_empty() => test::run_all(),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => Err(format!(
+            "unknown command or arguments: {}\n{USAGE}",
+            args.join(" ")
+        )),
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// A `cargo` command (the one running xtask, from `$CARGO`) in the workspace root.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs `cmd` with inherited stdio; fails unless it exits with 0.
+pub fn run_checked(cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", describe(cmd)))
+    }
+}
+
+/// `cmd` as a shell-like string, for messages.
+pub fn describe(cmd: &Command) -> String {
+    let mut words = vec![cmd.get_program().to_string_lossy().into_owned()];
+    words.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    words.join(" ")
+}

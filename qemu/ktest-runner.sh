@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Cargo runner for the kernel's on-target tests (ktest).
+#
+# `cargo test -p kernel --target aarch64-unknown-none-softfloat` calls this script with the path of
+# the test kernel ELF. It turns the ELF into an arm64 Linux `Image` (QEMU passes a device tree only
+# to an Image), boots it under QEMU virt with semihosting, and exits with QEMU's status: the test
+# kernel leaves through semihosting SYS_EXIT with 0 (all passed) or 1.
+#
+# Environment:
+#   KTEST_GIC      GIC version, 2 or 3 (default 3)
+#   KTEST_CPU      QEMU cpu model (default cortex-a72)
+#   KTEST_MEM      RAM size (default 64M)
+#   KTEST_TIMEOUT  seconds before QEMU is killed (default 300); a timeout exits with status 124
+set -euo pipefail
+
+if [[ $# -lt 1 ]]; then
+    echo "usage: $0 <kernel-test-elf> [args ignored]" >&2
+    exit 2
+fi
+elf=$1
+image="$elf.Image"
+
+host=$(rustc -vV | sed -n 's/^host: //p')
+objcopy="$(rustc --print sysroot)/lib/rustlib/$host/bin/rust-objcopy"
+if [[ ! -x $objcopy ]]; then
+    echo "ktest-runner: $objcopy not found; run: rustup component add llvm-tools" >&2
+    exit 2
+fi
+"$objcopy" -O binary "$elf" "$image"
+
+timeout_s=${KTEST_TIMEOUT:-300}
+gic=${KTEST_GIC:-3}
+cpu=${KTEST_CPU:-cortex-a72}
+mem=${KTEST_MEM:-64M}
+echo "ktest-runner: qemu virt gic-version=$gic cpu=$cpu mem=$mem timeout=${timeout_s}s: $image" >&2
+
+status=0
+timeout --kill-after=5 "$timeout_s" \
+    qemu-system-aarch64 -machine "virt,gic-version=$gic" -cpu "$cpu" -m "$mem" -nic none \
+    -semihosting -display none -serial stdio -monitor none -kernel "$image" </dev/null ||
+    status=$?
+
+case $status in
+    124 | 137)
+        echo "ktest-runner: TIMEOUT: QEMU killed after ${timeout_s}s (set KTEST_TIMEOUT to change)" >&2
+        exit 124
+        ;;
+esac
+exit "$status"

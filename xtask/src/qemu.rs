@@ -1,0 +1,186 @@
+//! `cargo xtask run` and `cargo xtask gdb`: boot the kernel `Image` under QEMU virt with the
+//! console on this terminal.
+
+use crate::image::{self, Profile};
+use crate::{Result, describe, setup, stream};
+use std::io::IsTerminal;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Duration;
+use systest::{HEADLESS_ARGS, QEMU, QemuConfig};
+
+/// Default bound on a run without a terminal.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Options of `run` and `gdb`.
+#[derive(Debug, PartialEq)]
+pub struct RunOptions {
+    /// The board.
+    pub config: QemuConfig,
+    /// Which kernel build to boot.
+    pub profile: Profile,
+    /// Bound on a run without a terminal.
+    pub timeout: Duration,
+}
+
+impl RunOptions {
+    /// Parses `[--gic 2|3] [--cpu C] [--mem M] [--el2] [--debug] [--timeout S] [-- qemu args]`.
+    pub fn parse(args: &[String]) -> Result<RunOptions> {
+        let mut opts = RunOptions {
+            config: QemuConfig::default(),
+            profile: Profile::Release,
+            timeout: DEFAULT_TIMEOUT,
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--gic" => opts.config.gic = parse_gic(value()?)?,
+                "--cpu" => opts.config.cpu = value()?.clone(),
+                "--mem" => opts.config.mem = value()?.clone(),
+                "--timeout" => opts.timeout = parse_secs(value()?)?,
+                "--el2" => opts.config.el2 = true,
+                "--debug" => opts.profile = Profile::Debug,
+                "--" => {
+                    opts.config.extra = args.cloned().collect();
+                    break;
+                }
+                other => return Err(format!("unknown option {other:?} (see cargo xtask help)")),
+            }
+        }
+        Ok(opts)
+    }
+}
+
+fn parse_gic(value: &str) -> Result<u8> {
+    match value {
+        "2" => Ok(2),
+        "3" => Ok(3),
+        _ => Err(format!("--gic must be 2 or 3, not {value:?}")),
+    }
+}
+
+fn parse_secs(value: &str) -> Result<Duration> {
+    value
+        .parse()
+        .map(Duration::from_secs)
+        .map_err(|_| format!("--timeout takes whole seconds, not {value:?}"))
+}
+
+/// Builds and boots the kernel; exits with QEMU's status.
+pub fn run(opts: &RunOptions) -> Result<ExitCode> {
+    setup::ensure_tools()?;
+    let image = image::build(opts.profile)?;
+    boot(&opts.config, &image, Some(opts.timeout))
+}
+
+/// Builds the kernel and boots it halted, waiting for gdb on :1234.
+pub fn gdb(opts: &RunOptions) -> Result<ExitCode> {
+    setup::ensure_tools()?;
+    let image = image::build(opts.profile)?;
+    let elf = image::elf_path(opts.profile);
+    let mut config = opts.config.clone();
+    config
+        .extra
+        .splice(0..0, ["-s".to_string(), "-S".to_string()]);
+    eprintln!("xtask: QEMU waits for gdb on :1234; in another terminal run:");
+    eprintln!(
+        "  gdb-multiarch -q -ex 'target remote :1234' {}",
+        elf.display()
+    );
+    eprintln!(
+        "  (or with Rust pretty-printers: RUST_GDB=gdb-multiarch rust-gdb -q -ex 'target remote :1234' {})",
+        elf.display()
+    );
+    if setup::which("gdb-multiarch").is_none() {
+        eprintln!("  gdb-multiarch is not installed: apt-get install gdb-multiarch");
+    }
+    boot(&config, &image, None)
+}
+
+/// Boots `image`: on a terminal with `-nographic` and no time limit; otherwise headless with
+/// stdin from /dev/null, killed after `timeout`.
+fn boot(
+    config: &QemuConfig,
+    image: &std::path::Path,
+    timeout: Option<Duration>,
+) -> Result<ExitCode> {
+    let mut cmd = Command::new(QEMU);
+    cmd.args(config.args(image));
+    let interactive = std::io::stdin().is_terminal();
+    if interactive {
+        cmd.arg("-nographic");
+    } else {
+        cmd.args(HEADLESS_ARGS).stdin(Stdio::null());
+    }
+    eprintln!("xtask: {}", describe(&cmd));
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {QEMU}: {e}"))?;
+    let limit = if interactive { None } else { timeout };
+    match stream::wait_with_timeout(&mut child, limit)? {
+        Some(status) => Ok(exit_code(status.code())),
+        None => {
+            let secs = limit.unwrap_or_default().as_secs();
+            eprintln!("xtask: TIMEOUT: QEMU killed after {secs} s (change with --timeout)");
+            Ok(ExitCode::from(124))
+        }
+    }
+}
+
+/// QEMU's exit code as ours (killed by a signal counts as failure).
+fn exit_code(code: Option<i32>) -> ExitCode {
+    match code.and_then(|c| u8::try_from(c).ok()) {
+        Some(c) => ExitCode::from(c),
+        None => ExitCode::FAILURE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let opts = RunOptions::parse(&[]).expect("parses");
+        assert_eq!(opts.config, QemuConfig::default());
+        assert_eq!(opts.profile, Profile::Release);
+    }
+
+    #[test]
+    fn all_options() {
+        let args = strings(&[
+            "--gic",
+            "2",
+            "--cpu",
+            "cortex-a53",
+            "--mem",
+            "128M",
+            "--el2",
+            "--debug",
+            "--timeout",
+            "9",
+            "--",
+            "-d",
+            "int",
+        ]);
+        let opts = RunOptions::parse(&args).expect("parses");
+        assert_eq!(opts.config.gic, 2);
+        assert_eq!(opts.config.cpu, "cortex-a53");
+        assert_eq!(opts.config.mem, "128M");
+        assert!(opts.config.el2);
+        assert_eq!(opts.config.extra, strings(&["-d", "int"]));
+        assert_eq!(opts.profile, Profile::Debug);
+        assert_eq!(opts.timeout, Duration::from_secs(9));
+    }
+
+    #[test]
+    fn bad_options() {
+        assert!(RunOptions::parse(&strings(&["--gic", "4"])).is_err());
+        assert!(RunOptions::parse(&strings(&["--mem"])).is_err());
+        assert!(RunOptions::parse(&strings(&["--fast"])).is_err());
+    }
+}

@@ -1,0 +1,157 @@
+//! `cargo xtask test`: every test tier, then one line `N passed, N failed`.
+//!
+//! Tiers: lint (clippy on host crates, kernel and user programs, each invocation one test),
+//! host unit tests (the workspace's `default-members` but systest), kernel tests under QEMU on
+//! two boards, system tests against the release `Image`. A step that cannot run or fails to
+//! build counts as one failed test; its output has already been streamed to the terminal.
+
+use crate::image::{self, Profile};
+use crate::stream::{Captured, run_captured};
+use crate::summary::{self, Counts};
+use crate::workspace::{self, Packages, USER_TARGET};
+use crate::{Result, cargo, setup};
+use std::process::{Command, ExitCode};
+use systest::KERNEL_TARGET;
+
+/// Runs all tiers and prints the summary; fails if any test failed.
+pub fn run_all() -> Result<ExitCode> {
+    let mut tiers: Vec<(&str, Counts)> = Vec::new();
+    if let Err(e) = setup::ensure_tools() {
+        eprintln!("xtask: setup failed: {e}");
+        tiers.push(("setup", Counts::one(false)));
+    }
+    match workspace::packages() {
+        Ok(packages) => {
+            tiers.push(("lint (clippy)", lint(&packages)));
+            tiers.push(("host unit tests", host_tests(&packages)));
+        }
+        Err(e) => {
+            eprintln!("xtask: lint and host tests not run: {e}");
+            tiers.push(("lint (clippy)", Counts::one(false)));
+            tiers.push(("host unit tests", Counts::one(false)));
+        }
+    }
+    tiers.push((
+        "kernel tests, GICv2 cortex-a53",
+        kernel_tests(2, "cortex-a53"),
+    ));
+    tiers.push((
+        "kernel tests, GICv3 cortex-a72",
+        kernel_tests(3, "cortex-a72"),
+    ));
+    tiers.push(("system tests", system_tests()));
+
+    let total = tiers
+        .iter()
+        .map(|(_, c)| *c)
+        .fold(Counts::default(), Counts::add);
+    println!();
+    println!("xtask test summary:");
+    for (name, counts) in &tiers {
+        let mark = if counts.failed == 0 { "ok  " } else { "FAIL" };
+        println!("  {mark} {name:<32} {counts}");
+    }
+    println!("{total}");
+    Ok(if total.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Runs `cmd` and counts its result with `count`; a command that cannot start is one failure.
+fn counted(cmd: &mut Command, count: impl Fn(&Captured) -> Counts) -> Counts {
+    match run_captured(cmd) {
+        Ok(done) => count(&done),
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            Counts::one(false)
+        }
+    }
+}
+
+/// Counts a whole command as one test, by its exit status.
+fn by_status(done: &Captured) -> Counts {
+    Counts::one(done.status.success())
+}
+
+/// Counts libtest's results; a failed run that reports no failure (a build error) is one.
+fn by_libtest(done: &Captured) -> Counts {
+    summary::cargo_test(&done.output)
+        .unwrap_or_default()
+        .with_status(done.status)
+}
+
+/// Clippy with `-D warnings` on the host crates (all targets), the kernel and the user
+/// programs, one test per invocation.
+fn lint(packages: &Packages) -> Counts {
+    let mut host = cargo();
+    host.arg("clippy")
+        .args(package_args(&packages.host))
+        .arg("--all-targets");
+    let mut kernel = cargo();
+    kernel.args(["clippy", "-p", "kernel", "--target", KERNEL_TARGET]);
+    let mut steps = vec![host, kernel];
+    if !packages.user.is_empty() {
+        let mut user = cargo();
+        user.arg("clippy")
+            .args(package_args(&packages.user))
+            .args(["--target", USER_TARGET]);
+        steps.push(user);
+    }
+    steps
+        .iter_mut()
+        .map(|cmd| counted(cmd.args(["--", "-D", "warnings"]), by_status))
+        .fold(Counts::default(), Counts::add)
+}
+
+/// Unit tests of the host crates; the system tests (which boot QEMU) are their own tier.
+fn host_tests(packages: &Packages) -> Counts {
+    let unit: Vec<String> = packages
+        .host
+        .iter()
+        .filter(|p| *p != "systest")
+        .cloned()
+        .collect();
+    let mut cmd = cargo();
+    cmd.arg("test").args(package_args(&unit));
+    counted(&mut cmd, by_libtest)
+}
+
+/// `-p NAME` for each package.
+fn package_args(names: &[String]) -> Vec<&str> {
+    names
+        .iter()
+        .flat_map(|name| ["-p", name.as_str()])
+        .collect()
+}
+
+/// The kernel's own tests under QEMU (through qemu/ktest-runner.sh). A run that prints no
+/// `ktest: N passed, N failed` line counts as one failure even if it exits with 0.
+fn kernel_tests(gic: u8, cpu: &str) -> Counts {
+    let mut cmd = cargo();
+    cmd.args(["test", "-p", "kernel", "--target", KERNEL_TARGET])
+        .env("KTEST_GIC", gic.to_string())
+        .env("KTEST_CPU", cpu);
+    counted(&mut cmd, |done| match summary::ktest(&done.output) {
+        Some(counts) => counts.with_status(done.status),
+        None => Counts::one(false),
+    })
+}
+
+/// Builds the release `Image`, then boots it in the system tests.
+fn system_tests() -> Counts {
+    let image = match image::build(Profile::Release) {
+        Ok(image) => image,
+        Err(e) => {
+            eprintln!("xtask: system tests not run: {e}");
+            return Counts::one(false);
+        }
+    };
+    counted(
+        cargo()
+            .args(["test", "-p", "systest"])
+            .env("KERNEL_IMAGE", image),
+        by_libtest,
+    )
+}
