@@ -34,11 +34,16 @@ cpu=${KTEST_CPU:-cortex-a72}
 mem=${KTEST_MEM:-64M}
 echo "ktest-runner: qemu virt gic-version=$gic cpu=$cpu mem=$mem timeout=${timeout_s}s: $image" >&2
 
+# The console goes to the terminal and to a log: a run only passes with the kernel's own
+# all-passed summary (QEMU also exits 0 when something outside kills it).
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 status=0
 timeout --kill-after=5 "$timeout_s" \
     qemu-system-aarch64 -machine "virt,gic-version=$gic" -cpu "$cpu" -m "$mem" -nic none \
-    -semihosting -display none -serial stdio -monitor none -kernel "$image" </dev/null ||
-    status=$?
+    -semihosting -display none -serial stdio -monitor none -kernel "$image" </dev/null |
+    tee "$log" || true
+status=${PIPESTATUS[0]}
 
 case $status in
     124 | 137)
@@ -46,4 +51,8 @@ case $status in
         exit 124
         ;;
 esac
+if [[ $status -eq 0 ]] && ! grep -Eq '^ktest: [0-9]+ passed, 0 failed' "$log"; then
+    echo "ktest-runner: QEMU ended without the kernel's all-passed summary" >&2
+    exit 1
+fi
 exit "$status"

@@ -67,6 +67,7 @@ impl QemuConfig {
         if self.el2 {
             machine.push_str(",virtualization=on");
         }
+        let initrd = image.with_file_name(INITRAMFS_NAME);
         let mut args: Vec<String> = vec![
             "-machine".into(),
             machine,
@@ -79,10 +80,17 @@ impl QemuConfig {
             "-kernel".into(),
             image.display().to_string(),
         ];
+        if initrd.is_file() {
+            args.extend(["-initrd".into(), initrd.display().to_string()]);
+        }
         args.extend(self.extra.iter().cloned());
         args
     }
 }
+
+/// The initramfs `cargo xtask build` writes next to the kernel `Image`; QEMU gets it as
+/// `-initrd` whenever it exists.
+pub const INITRAMFS_NAME: &str = "initramfs.cpio";
 
 /// The workspace root (the parent of this crate).
 pub fn workspace_root() -> PathBuf {

@@ -48,7 +48,8 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
-/// Builds the kernel and its `Image`; returns the `Image` path. Tools must be set up first.
+/// Builds the kernel and its `Image`, and the user programs into `initramfs.cpio` beside it
+/// (QEMU runs pass it with `-initrd`); returns the `Image` path. Tools must be set up first.
 pub fn build(profile: Profile) -> Result<PathBuf> {
     let mut build = cargo();
     build.args(["build", "-p", "kernel", "--target", KERNEL_TARGET]);
@@ -58,12 +59,9 @@ pub fn build(profile: Profile) -> Result<PathBuf> {
     run_checked(&mut build)?;
     let elf = elf_path(profile);
     let image = elf.with_file_name("Image");
-    run_checked(
-        Command::new(objcopy()?)
-            .args(["-O", "binary"])
-            .arg(&elf)
-            .arg(&image),
-    )?;
+    let objcopy = objcopy()?;
+    run_checked(Command::new(&objcopy).args(["-O", "binary"]).arg(&elf).arg(&image))?;
+    crate::rootfs::build(&image.with_file_name(crate::rootfs::INITRAMFS_NAME), &objcopy)?;
     Ok(image)
 }
 

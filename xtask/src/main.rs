@@ -6,6 +6,7 @@
 
 mod image;
 mod qemu;
+mod rootfs;
 mod setup;
 mod stream;
 mod summary;

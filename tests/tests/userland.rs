@@ -1,0 +1,53 @@
+//! Processes at EL0: boot with the initramfs, let init run `/bin/hello` and the user-level
+//! test suite `/bin/utest` (hostile syscalls, every fault kind, isolation, 200 spawn/exit
+//! cycles without leaked frames, thread priorities, RR/FIFO, futex locks, mmap, files), and
+//! check what they computed; pid 1's exit must power the machine off cleanly.
+
+use std::time::Duration;
+use systest::{Qemu, QemuConfig};
+
+const SUITE_TIMEOUT: Duration = Duration::from_secs(180);
+/// The suite has this many tests; fewer means some were lost.
+const MIN_USER_TESTS: u32 = 52;
+
+fn run_suite(config: QemuConfig) {
+    let mut qemu = Qemu::start(&config).unwrap_or_else(|e| panic!("{e}"));
+    let started = qemu.wait_for("init: started (pid 1)", SUITE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    assert!(started.contains("pid 1"));
+    qemu.wait_for("hello: ok", SUITE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    let summary = qemu
+        .wait_for_line("the utest summary", SUITE_TIMEOUT, |l| l.starts_with("utest: ") && l.contains(" passed, "))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let failed: Vec<String> = qemu.lines().into_iter().filter(|l| l.starts_with("utest ") && l.contains("FAILED")).collect();
+    let (passed, failures) = parse_summary(&summary).unwrap_or_else(|| panic!("{}", qemu.failure("unreadable utest summary")));
+    assert!(failures == 0 && failed.is_empty(), "{}", qemu.failure(&format!("user tests failed: {failed:#?}")));
+    assert!(passed >= MIN_USER_TESTS, "{}", qemu.failure(&format!("only {passed} user tests ran")));
+    qemu.wait_for("init: all done", SUITE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    qemu.wait_for("init (pid 1) ended", SUITE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    let status = qemu.wait_exit(Duration::from_secs(20)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "{}", qemu.failure("QEMU did not power off cleanly"));
+    assert!(!qemu.console().contains("KERNEL PANIC"), "{}", qemu.failure("kernel panic"));
+}
+
+/// `utest: N passed, M failed` -> (N, M).
+fn parse_summary(line: &str) -> Option<(u32, u32)> {
+    let rest = line.split("utest: ").nth(1)?;
+    let mut numbers = rest.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
+    Some((numbers.next()?.parse().ok()?, numbers.next()?.parse().ok()?))
+}
+
+#[test]
+fn user_suite_passes_on_gicv3_cortex_a72_64m() {
+    run_suite(QemuConfig::default());
+}
+
+#[test]
+fn user_suite_passes_on_gicv2_cortex_a53_64m() {
+    run_suite(QemuConfig { gic: 2, cpu: "cortex-a53".into(), ..QemuConfig::default() });
+}
+
+#[test]
+fn summary_parser_reads_both_counts() {
+    assert_eq!(parse_summary("utest: 52 passed, 3 failed"), Some((52, 3)));
+    assert_eq!(parse_summary("garbage"), None);
+}

@@ -1,0 +1,74 @@
+//! The initramfs: every user program (a `userland/<crate>` with a `src/main.rs`), built for
+//! the user target and stripped, in `/bin`, plus the `userland/etc` tree in `/etc`, packed
+//! as a newc cpio with kcore's writer (the same code family the kernel reads it with).
+//! Timestamps are zero and entries sorted, so the archive is reproducible.
+
+use crate::workspace::USER_TARGET;
+use crate::{Result, cargo, root, run_checked};
+use kcore::cpio::CpioWriter;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub use systest::INITRAMFS_NAME;
+
+/// The user programs: crates under `userland/` that have a `src/main.rs`, sorted.
+pub fn programs() -> Result<Vec<String>> {
+    let dir = root().join("userland");
+    let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("src/main.rs").is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Builds the user programs and writes the archive to `out`.
+pub fn build(out: &Path, objcopy: &Path) -> Result<()> {
+    let programs = programs()?;
+    let mut build = cargo();
+    build.args(["build", "--release", "--target", USER_TARGET]);
+    for program in &programs {
+        build.args(["-p", program]);
+    }
+    run_checked(&mut build)?;
+    let bin_dir = target_dir().join(USER_TARGET).join("release");
+    let mut cpio = CpioWriter::new();
+    for dir in ["bin", "dev", "etc"] {
+        cpio.add_dir(dir, 0o755, 0, 0);
+    }
+    for program in &programs {
+        let stripped = bin_dir.join(format!("{program}.stripped"));
+        run_checked(Command::new(objcopy).arg("--strip-debug").arg(bin_dir.join(program)).arg(&stripped))?;
+        let bytes = std::fs::read(&stripped).map_err(|e| format!("cannot read {}: {e}", stripped.display()))?;
+        cpio.add_file(&format!("bin/{program}"), 0o755, 0, 0, &bytes);
+    }
+    add_tree(&mut cpio, &root().join("userland/etc"), "etc")?;
+    std::fs::write(out, cpio.finish()).map_err(|e| format!("cannot write {}: {e}", out.display()))
+}
+
+/// Adds the files and directories under `dir` as `prefix/...`, sorted, root-owned.
+fn add_tree(cpio: &mut CpioWriter, dir: &Path, prefix: &str) -> Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        let inner = format!("{prefix}/{name}");
+        if path.is_dir() {
+            cpio.add_dir(&inner, 0o755, 0, 0);
+            add_tree(cpio, &path, &inner)?;
+        } else {
+            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            cpio.add_file(&inner, 0o644, 0, 0, &bytes);
+        }
+    }
+    Ok(())
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
