@@ -95,6 +95,9 @@ const INIT_PRIORITY: u8 = 28;
 /// Scheduler, address spaces, the filesystem and console input.
 fn start_processes(board: &BoardInfo) {
     proc::init_asids();
+    if arch::cpu::enable_pan() {
+        info!(target: "kernel", "PAN enabled: the kernel cannot touch user pages directly");
+    }
     let empty_user_table =
         mm::frame::alloc_zeroed().expect("invariant: memory for one table at boot");
     if let Err(e) = sched::init(empty_user_table.as_u64()) {

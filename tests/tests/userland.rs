@@ -12,27 +12,59 @@ const MIN_USER_TESTS: u32 = 52;
 
 fn run_suite(config: QemuConfig) {
     let mut qemu = Qemu::start(&config).unwrap_or_else(|e| panic!("{e}"));
-    let started = qemu.wait_for("init: started (pid 1)", SUITE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
-    assert!(started.contains("pid 1"));
-    qemu.wait_for("hello: ok", SUITE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
-    let summary = qemu
-        .wait_for_line("the utest summary", SUITE_TIMEOUT, |l| l.starts_with("utest: ") && l.contains(" passed, "))
+    let started = qemu
+        .wait_for("init: started (pid 1)", SUITE_TIMEOUT)
         .unwrap_or_else(|e| panic!("{e}"));
-    let failed: Vec<String> = qemu.lines().into_iter().filter(|l| l.starts_with("utest ") && l.contains("FAILED")).collect();
-    let (passed, failures) = parse_summary(&summary).unwrap_or_else(|| panic!("{}", qemu.failure("unreadable utest summary")));
-    assert!(failures == 0 && failed.is_empty(), "{}", qemu.failure(&format!("user tests failed: {failed:#?}")));
-    assert!(passed >= MIN_USER_TESTS, "{}", qemu.failure(&format!("only {passed} user tests ran")));
-    qemu.wait_for("init: all done", SUITE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
-    qemu.wait_for("init (pid 1) ended", SUITE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
-    let status = qemu.wait_exit(Duration::from_secs(20)).unwrap_or_else(|e| panic!("{e}"));
-    assert!(status.success(), "{}", qemu.failure("QEMU did not power off cleanly"));
-    assert!(!qemu.console().contains("KERNEL PANIC"), "{}", qemu.failure("kernel panic"));
+    assert!(started.contains("pid 1"));
+    qemu.wait_for("hello: ok", SUITE_TIMEOUT)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let summary = qemu
+        .wait_for_line("the utest summary", SUITE_TIMEOUT, |l| {
+            l.starts_with("utest: ") && l.contains(" passed, ")
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let failed: Vec<String> = qemu
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("utest ") && l.contains("FAILED"))
+        .collect();
+    let (passed, failures) = parse_summary(&summary)
+        .unwrap_or_else(|| panic!("{}", qemu.failure("unreadable utest summary")));
+    assert!(
+        failures == 0 && failed.is_empty(),
+        "{}",
+        qemu.failure(&format!("user tests failed: {failed:#?}"))
+    );
+    assert!(
+        passed >= MIN_USER_TESTS,
+        "{}",
+        qemu.failure(&format!("only {passed} user tests ran"))
+    );
+    qemu.wait_for("init: all done", SUITE_TIMEOUT)
+        .unwrap_or_else(|e| panic!("{e}"));
+    qemu.wait_for("init (pid 1) ended", SUITE_TIMEOUT)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let status = qemu
+        .wait_exit(Duration::from_secs(20))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        status.success(),
+        "{}",
+        qemu.failure("QEMU did not power off cleanly")
+    );
+    assert!(
+        !qemu.console().contains("KERNEL PANIC"),
+        "{}",
+        qemu.failure("kernel panic")
+    );
 }
 
 /// `utest: N passed, M failed` -> (N, M).
 fn parse_summary(line: &str) -> Option<(u32, u32)> {
     let rest = line.split("utest: ").nth(1)?;
-    let mut numbers = rest.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
+    let mut numbers = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty());
     Some((numbers.next()?.parse().ok()?, numbers.next()?.parse().ok()?))
 }
 
@@ -43,7 +75,25 @@ fn user_suite_passes_on_gicv3_cortex_a72_64m() {
 
 #[test]
 fn user_suite_passes_on_gicv2_cortex_a53_64m() {
-    run_suite(QemuConfig { gic: 2, cpu: "cortex-a53".into(), ..QemuConfig::default() });
+    run_suite(QemuConfig {
+        gic: 2,
+        cpu: "cortex-a53".into(),
+        ..QemuConfig::default()
+    });
+}
+
+#[test]
+fn user_suite_passes_with_pan_on_cpu_max() {
+    // `max` has FEAT_PAN: user copies must still work, and the kernel must say PAN is on.
+    let config = QemuConfig {
+        cpu: "max".into(),
+        ..QemuConfig::default()
+    };
+    let mut qemu = Qemu::start(&config).unwrap_or_else(|e| panic!("{e}"));
+    qemu.wait_for("PAN enabled", SUITE_TIMEOUT)
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(qemu);
+    run_suite(config);
 }
 
 #[test]

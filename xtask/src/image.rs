@@ -60,8 +60,16 @@ pub fn build(profile: Profile) -> Result<PathBuf> {
     let elf = elf_path(profile);
     let image = elf.with_file_name("Image");
     let objcopy = objcopy()?;
-    run_checked(Command::new(&objcopy).args(["-O", "binary"]).arg(&elf).arg(&image))?;
-    crate::rootfs::build(&image.with_file_name(crate::rootfs::INITRAMFS_NAME), &objcopy)?;
+    run_checked(
+        Command::new(&objcopy)
+            .args(["-O", "binary"])
+            .arg(&elf)
+            .arg(&image),
+    )?;
+    crate::rootfs::build(
+        &image.with_file_name(crate::rootfs::INITRAMFS_NAME),
+        &objcopy,
+    )?;
     Ok(image)
 }
 

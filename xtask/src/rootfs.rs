@@ -14,7 +14,8 @@ pub use systest::INITRAMFS_NAME;
 /// The user programs: crates under `userland/` that have a `src/main.rs`, sorted.
 pub fn programs() -> Result<Vec<String>> {
     let dir = root().join("userland");
-    let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
         .filter(|e| e.path().join("src/main.rs").is_file())
@@ -40,8 +41,14 @@ pub fn build(out: &Path, objcopy: &Path) -> Result<()> {
     }
     for program in &programs {
         let stripped = bin_dir.join(format!("{program}.stripped"));
-        run_checked(Command::new(objcopy).arg("--strip-debug").arg(bin_dir.join(program)).arg(&stripped))?;
-        let bytes = std::fs::read(&stripped).map_err(|e| format!("cannot read {}: {e}", stripped.display()))?;
+        run_checked(
+            Command::new(objcopy)
+                .arg("--strip-debug")
+                .arg(bin_dir.join(program))
+                .arg(&stripped),
+        )?;
+        let bytes = std::fs::read(&stripped)
+            .map_err(|e| format!("cannot read {}: {e}", stripped.display()))?;
         cpio.add_file(&format!("bin/{program}"), 0o755, 0, 0, &bytes);
     }
     add_tree(&mut cpio, &root().join("userland/etc"), "etc")?;
@@ -56,13 +63,16 @@ fn add_tree(cpio: &mut CpioWriter, dir: &Path, prefix: &str) -> Result<()> {
         .collect();
     entries.sort();
     for path in entries {
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
         let inner = format!("{prefix}/{name}");
         if path.is_dir() {
             cpio.add_dir(&inner, 0o755, 0, 0);
             add_tree(cpio, &path, &inner)?;
         } else {
-            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let bytes =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             cpio.add_file(&inner, 0o644, 0, 0, &bytes);
         }
     }
@@ -70,5 +80,7 @@ fn add_tree(cpio: &mut CpioWriter, dir: &Path, prefix: &str) -> Result<()> {
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
 }

@@ -2,7 +2,8 @@
 
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{
-    CNTFRQ_EL0, CNTVCT_EL0, DAIF, ID_AA64MMFR0_EL1, MIDR_EL1, Readable, Writeable,
+    CNTFRQ_EL0, CNTVCT_EL0, DAIF, ID_AA64MMFR0_EL1, ID_AA64MMFR1_EL1, MIDR_EL1, Readable,
+    SCTLR_EL1, Writeable,
 };
 use core::arch::asm;
 
@@ -105,6 +106,22 @@ pub fn flush_tlb_asid(asid: u16) {
     unsafe { asm!("tlbi aside1is, {}", in(reg) u64::from(asid) << 48, options(nostack)) };
     barrier::dsb(barrier::ISH);
     barrier::isb(barrier::SY);
+}
+
+/// Turns on Privileged Access Never when the CPU has it (FEAT_PAN): from then on a plain
+/// kernel load or store to a user page faults, and every exception entry re-arms it
+/// (SCTLR_EL1.SPAN = 0). User copies use LDTR/STTR, which PAN does not affect. Returns
+/// whether PAN is on.
+pub fn enable_pan() -> bool {
+    if (ID_AA64MMFR1_EL1.get() >> 20) & 0xF == 0 {
+        return false;
+    }
+    const SCTLR_SPAN: u64 = 1 << 23;
+    SCTLR_EL1.set(SCTLR_EL1.get() & !SCTLR_SPAN);
+    // SAFETY: `msr pan, #1` (encoded for assemblers without the PAN extension) only stops
+    // privileged access to user pages, which the kernel never makes outside LDTR/STTR.
+    unsafe { asm!(".inst 0xd500419f", "isb", options(nostack)) };
+    true
 }
 
 /// ASID width in bits (8 or 16), as TCR_EL1.AS was set by the boot code.
