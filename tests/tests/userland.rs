@@ -10,8 +10,13 @@ const SUITE_TIMEOUT: Duration = Duration::from_secs(180);
 /// The suite has this many tests; fewer means some were lost.
 const MIN_USER_TESTS: u32 = 52;
 
-fn run_suite(config: QemuConfig) {
+/// Boots `config`, waits for `boot_line` if given, then checks the suite's results.
+fn run_suite(config: QemuConfig, boot_line: Option<&str>) {
     let mut qemu = Qemu::start(&config).unwrap_or_else(|e| panic!("{e}"));
+    if let Some(line) = boot_line {
+        qemu.wait_for(line, SUITE_TIMEOUT)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
     let started = qemu
         .wait_for("init: started (pid 1)", SUITE_TIMEOUT)
         .unwrap_or_else(|e| panic!("{e}"));
@@ -70,16 +75,17 @@ fn parse_summary(line: &str) -> Option<(u32, u32)> {
 
 #[test]
 fn user_suite_passes_on_gicv3_cortex_a72_64m() {
-    run_suite(QemuConfig::default());
+    run_suite(QemuConfig::default(), None);
 }
 
 #[test]
 fn user_suite_passes_on_gicv2_cortex_a53_64m() {
-    run_suite(QemuConfig {
+    let config = QemuConfig {
         gic: 2,
         cpu: "cortex-a53".into(),
         ..QemuConfig::default()
-    });
+    };
+    run_suite(config, None);
 }
 
 #[test]
