@@ -95,11 +95,7 @@ fn user_suite_passes_with_pan_on_cpu_max() {
         cpu: "max".into(),
         ..QemuConfig::default()
     };
-    let mut qemu = Qemu::start(&config).unwrap_or_else(|e| panic!("{e}"));
-    qemu.wait_for("PAN enabled", SUITE_TIMEOUT)
-        .unwrap_or_else(|e| panic!("{e}"));
-    drop(qemu);
-    run_suite(config);
+    run_suite(config, Some("PAN enabled"));
 }
 
 #[test]
