@@ -75,6 +75,55 @@ pub enum Sysno {
     MemInfo = 60,
     /// `tasklist(buf, max) -> count`: one [`TaskInfo`] per thread, for `ps`.
     TaskList = 61,
+    /// `mkdir(path, path_len, mode)`.
+    Mkdir = 70,
+    /// `rmdir(path, path_len)`.
+    Rmdir = 71,
+    /// `unlink(path, path_len)`.
+    Unlink = 72,
+    /// `chmod(path, path_len, mode)`.
+    Chmod = 73,
+    /// `chown(path, path_len, uid, gid)` (`u32::MAX` keeps that id).
+    Chown = 74,
+    /// `stat(path, path_len, &mut Stat)`.
+    Stat = 75,
+    /// `mount(&MountRequest)`: `tmpfs`/`ramfs` on an existing directory; others ENODEV.
+    Mount = 76,
+    /// `reboot(mode)`: [`REBOOT_POWER_OFF`] or [`REBOOT_RESTART`]; uid 0 only.
+    Reboot = 80,
+    /// `sethostname(name, len)`; uid 0 only.
+    SetHostname = 81,
+    /// `gethostname(buf, len) -> length`.
+    GetHostname = 82,
+    /// `dmesg(buf, len) -> length`: the newest kernel log bytes that fit.
+    Dmesg = 83,
+}
+
+/// `reboot` mode: power off.
+pub const REBOOT_POWER_OFF: usize = 0;
+/// `reboot` mode: restart the machine.
+pub const REBOOT_RESTART: usize = 1;
+/// The control channel of init: each write is one message (at most
+/// [`INITCTL_MAX_MESSAGE`] bytes), each read returns one whole message.
+pub const INITCTL_PATH: &str = "/dev/initctl";
+/// Largest `/dev/initctl` message.
+pub const INITCTL_MAX_MESSAGE: usize = 256;
+
+/// Longest host name.
+pub const MAX_HOSTNAME: usize = 64;
+
+/// What `mount` mounts.
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[repr(C)]
+pub struct MountRequest {
+    /// Source (device path; ignored for tmpfs).
+    pub source: UserStr,
+    /// Directory to mount on.
+    pub target: UserStr,
+    /// Filesystem type, e.g. `tmpfs`, `vfat`.
+    pub fstype: UserStr,
+    /// Options string, e.g. `rw,umask=000`.
+    pub options: UserStr,
 }
 
 impl TryFrom<usize> for Sysno {
@@ -82,7 +131,7 @@ impl TryFrom<usize> for Sysno {
 
     fn try_from(value: usize) -> Result<Self, ()> {
         use Sysno::*;
-        const ALL: [Sysno; 33] = [
+        const ALL: [Sysno; 44] = [
             Exit,
             ThreadExit,
             Spawn,
@@ -116,6 +165,17 @@ impl TryFrom<usize> for Sysno {
             GetGid,
             MemInfo,
             TaskList,
+            Mkdir,
+            Rmdir,
+            Unlink,
+            Chmod,
+            Chown,
+            Stat,
+            Mount,
+            Reboot,
+            SetHostname,
+            GetHostname,
+            Dmesg,
         ];
         ALL.iter().copied().find(|s| *s as usize == value).ok_or(())
     }

@@ -93,6 +93,40 @@ macro_rules! kprintln {
     ($($arg:tt)*) => { $crate::console::print(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
+/// Bytes of recent log kept for `dmesg`.
+const LOG_RING_SIZE: usize = 16 * 1024;
+
+/// The newest log output, kept in a fixed ring (no allocation: logging starts before the heap).
+struct LogRing {
+    bytes: [u8; LOG_RING_SIZE],
+    /// Total bytes ever written; the ring holds the last LOG_RING_SIZE of them.
+    written: usize,
+}
+
+static LOG_RING: IrqSafeMutex<LogRing> = IrqSafeMutex::new(LogRing {
+    bytes: [0; LOG_RING_SIZE],
+    written: 0,
+});
+
+impl Write for LogRing {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        for &byte in text.as_bytes() {
+            self.bytes[self.written % LOG_RING_SIZE] = byte;
+            self.written += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The newest `max` bytes of kernel log.
+pub fn recent_log(max: usize) -> alloc::vec::Vec<u8> {
+    let ring = LOG_RING.lock();
+    let len = ring.written.min(LOG_RING_SIZE).min(max);
+    (ring.written - len..ring.written)
+        .map(|i| ring.bytes[i % LOG_RING_SIZE])
+        .collect()
+}
+
 struct Logger;
 
 impl Log for Logger {
@@ -109,14 +143,16 @@ impl Log for Logger {
             .target()
             .strip_prefix("kernel::")
             .unwrap_or(record.target());
-        print(format_args!(
+        let line = format_args!(
             "[{:5}.{:06}] {:<5} {}: {}\n",
             micros / 1_000_000,
             micros % 1_000_000,
             record.level(),
             module,
             record.args()
-        ));
+        );
+        let _ = LOG_RING.lock().write_fmt(line);
+        print(line);
     }
 
     fn flush(&self) {}

@@ -16,3 +16,11 @@ pub fn power_off() -> ! {
     }
     cpu::halt()
 }
+
+/// Restarts the machine; parks the CPU if firmware cannot.
+pub fn reboot() -> ! {
+    if let Some(Some(conduit)) = CONDUIT.get() {
+        psci::system_reset(*conduit);
+    }
+    cpu::halt()
+}

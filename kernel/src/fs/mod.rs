@@ -2,6 +2,7 @@
 //! per-process descriptor tables and device nodes.
 
 pub mod console;
+pub mod initctl;
 
 use crate::sync::IrqSafeMutex;
 use abi::Errno;
@@ -13,6 +14,8 @@ use zerocopy::IntoBytes;
 
 /// Device id of `/dev/console`.
 pub const DEV_CONSOLE: u32 = 1;
+/// Device id of `/dev/initctl`.
+pub const DEV_INITCTL: u32 = 2;
 /// Most open files per process.
 pub const MAX_FDS: usize = 64;
 /// RAM the writable part of the tree may use.
@@ -40,6 +43,7 @@ pub fn init(initrd: Option<&'static [u8]>) -> Result<usize, Errno> {
             vfs.mkdir("/dev", 0o755, root)?;
         }
         vfs.mknod("/dev/console", DEV_CONSOLE, 0o666)?;
+        vfs.mknod(abi::syscall::INITCTL_PATH, DEV_INITCTL, 0o600)?;
         Ok(loaded)
     })
 }
@@ -131,6 +135,7 @@ pub fn read(file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
     }
     match file.object {
         FileObject::Device(DEV_CONSOLE) => console::read(buf, file.flags & of::O_NONBLOCK != 0),
+        FileObject::Device(DEV_INITCTL) => initctl::read(buf, file.flags & of::O_NONBLOCK != 0),
         FileObject::Device(_) => Err(Errno::EINVAL),
         FileObject::Node(ino) => {
             let mut offset = file.offset.lock();
@@ -156,6 +161,7 @@ pub fn write(file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
     }
     match file.object {
         FileObject::Device(DEV_CONSOLE) => Ok(console::write(data)),
+        FileObject::Device(DEV_INITCTL) => initctl::write(data),
         FileObject::Device(_) => Err(Errno::EINVAL),
         FileObject::Node(ino) => {
             let mut offset = file.offset.lock();

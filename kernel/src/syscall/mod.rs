@@ -4,6 +4,7 @@
 
 mod file;
 mod process;
+mod system;
 mod thread;
 mod user;
 
@@ -90,6 +91,17 @@ fn handle(frame: &mut TrapFrame) -> Result<usize, Errno> {
             user::write_struct(args[0], &info).map(|()| 0)
         }
         Sysno::TaskList => task_list(args[0], args[1]),
+        Sysno::Mkdir
+        | Sysno::Rmdir
+        | Sysno::Unlink
+        | Sysno::Chmod
+        | Sysno::Chown
+        | Sysno::Stat
+        | Sysno::Mount
+        | Sysno::Reboot
+        | Sysno::SetHostname
+        | Sysno::GetHostname
+        | Sysno::Dmesg => system::handle(sysno, args),
         Sysno::Open
         | Sysno::Close
         | Sysno::Read

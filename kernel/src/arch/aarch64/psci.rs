@@ -1,4 +1,4 @@
-//! Power State Coordination Interface calls (Arm DEN 0022): power off.
+//! Power State Coordination Interface calls (Arm DEN 0022): power off and reset.
 //! The conduit (HVC or SMC) comes from the device tree's `/psci` node.
 
 use core::arch::asm;
@@ -13,6 +13,7 @@ pub enum Conduit {
 }
 
 const PSCI_SYSTEM_OFF: u64 = 0x8400_0008;
+const PSCI_SYSTEM_RESET: u64 = 0x8400_0009;
 
 fn call(conduit: Conduit, function: u64) {
     // SAFETY: SYSTEM_OFF/SYSTEM_RESET take no arguments and do not return on success; on
@@ -32,4 +33,9 @@ fn call(conduit: Conduit, function: u64) {
 /// Powers the system off. Returns only if the firmware refused.
 pub fn system_off(conduit: Conduit) {
     call(conduit, PSCI_SYSTEM_OFF);
+}
+
+/// Resets the system. Returns only if the firmware refused.
+pub fn system_reset(conduit: Conduit) {
+    call(conduit, PSCI_SYSTEM_RESET);
 }
