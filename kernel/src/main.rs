@@ -224,7 +224,11 @@ fn run_init(board: &BoardInfo) -> ! {
     let spec = proc::SpawnSpec {
         path: alloc::string::String::from(path),
         argv: alloc::vec![alloc::string::String::from(path)],
-        envp: alloc::vec![alloc::string::String::from("PATH=/bin")],
+        // Like Linux, init learns the kernel command line (for its own options).
+        envp: alloc::vec![
+            alloc::string::String::from("PATH=/bin"),
+            alloc::format!("BOOTARGS={}", board.bootargs()),
+        ],
         ids: Some((0, 0)),
         priority: sched::Priority::new(INIT_PRIORITY).expect("invariant: init priority is valid"),
         policy: sched::Policy::RoundRobin,
