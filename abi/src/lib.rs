@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod errno;
+pub mod liteipc;
 pub mod syscall;
 
 pub use errno::Errno;
