@@ -19,6 +19,7 @@ mod console;
 mod drivers;
 mod fs;
 mod futex;
+mod ipc;
 mod irq;
 #[allow(unsafe_code, reason = "reads the linker-collected test descriptors")]
 #[cfg(test)]

@@ -69,7 +69,11 @@ impl AsidAllocator {
     /// An allocator for `bits`-wide ASIDs: 8 or 16, anything else is treated as 8 (the width
     /// every AArch64 CPU supports).
     pub fn new(bits: u8) -> Self {
-        let bits = if bits == WIDE_BITS { WIDE_BITS } else { NARROW_BITS };
+        let bits = if bits == WIDE_BITS {
+            WIDE_BITS
+        } else {
+            NARROW_BITS
+        };
         let slots = 1usize << bits;
         let mut allocator = Self {
             bits,
@@ -177,11 +181,21 @@ impl AsidAllocator {
         let from_next = u64::MAX << (self.next % WORD_BITS);
         // Pass 1: from `next` to the end. Pass 2: from the start through `next`'s word, whole
         // (its bits at and above `next` were already found used, so rescanning them is harmless).
-        let pass1 = self.bitmap.iter().enumerate().skip(first).map(|(w, &bits)| {
-            let mask = if w == first { from_next } else { u64::MAX };
-            (w, !bits & mask)
-        });
-        let pass2 = self.bitmap.iter().enumerate().take(first + 1).map(|(w, &bits)| (w, !bits));
+        let pass1 = self
+            .bitmap
+            .iter()
+            .enumerate()
+            .skip(first)
+            .map(|(w, &bits)| {
+                let mask = if w == first { from_next } else { u64::MAX };
+                (w, !bits & mask)
+            });
+        let pass2 = self
+            .bitmap
+            .iter()
+            .enumerate()
+            .take(first + 1)
+            .map(|(w, &bits)| (w, !bits));
         pass1
             .chain(pass2)
             .find(|&(_, free)| free != 0)

@@ -17,6 +17,7 @@ pub mod cpio;
 pub mod elf;
 pub mod esr;
 pub mod frame;
+pub mod ipc_pool;
 pub mod pagetable;
 pub mod sched;
 pub mod timer_queue;

@@ -79,7 +79,9 @@ impl<T> TimerQueue<T> {
 
     /// The earliest pending deadline, to program the hardware timer with; `None` when empty.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.entries.first_key_value().map(|(&(deadline, _), _)| deadline)
+        self.entries
+            .first_key_value()
+            .map(|(&(deadline, _), _)| deadline)
     }
 
     /// Takes the earliest item whose deadline is `<= now`, with its deadline. Call until `None`

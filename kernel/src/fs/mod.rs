@@ -16,6 +16,8 @@ use zerocopy::IntoBytes;
 pub const DEV_CONSOLE: u32 = 1;
 /// Device id of `/dev/initctl`.
 pub const DEV_INITCTL: u32 = 2;
+/// Device id of `/dev/lite_ipc`.
+pub const DEV_LITEIPC: u32 = 3;
 /// Most open files per process.
 pub const MAX_FDS: usize = 64;
 /// RAM the writable part of the tree may use.
@@ -44,6 +46,7 @@ pub fn init(initrd: Option<&'static [u8]>) -> Result<usize, Errno> {
         }
         vfs.mknod("/dev/console", DEV_CONSOLE, 0o666)?;
         vfs.mknod(abi::syscall::INITCTL_PATH, DEV_INITCTL, 0o600)?;
+        vfs.mknod(abi::liteipc::LITEIPC_DRIVER, DEV_LITEIPC, 0o666)?;
         Ok(loaded)
     })
 }
@@ -124,6 +127,9 @@ pub fn open(path: &str, flags: usize, mode: u32, cred: Cred) -> Result<Arc<OpenF
             NodeKind::Device(id) => FileObject::Device(id),
             _ => FileObject::Node(ino),
         };
+        if object == FileObject::Device(DEV_LITEIPC) {
+            crate::ipc::liteipc::open();
+        }
         Ok(OpenFile::new(object, flags))
     })
 }

@@ -282,11 +282,19 @@ pub fn write_phys(pa: PhysAddr, offset: usize, data: &[u8]) {
     unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst, len) };
 }
 
-/// Copies from the frame at `pa` (from `offset`) into `buf`; stops at the frame's end.
-#[expect(dead_code, reason = "the LiteIPC pool (issue 4) is its first user")]
-pub fn read_phys(pa: PhysAddr, offset: usize, buf: &mut [u8]) {
-    let len = buf.len().min(PAGE_SIZE.saturating_sub(offset));
-    let src = (phys_to_virt(pa).as_u64() as usize + offset) as *const u8;
-    // SAFETY: as in write_phys, reading.
-    unsafe { core::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), len) };
+/// Runs `f` on bytes [offset, offset + len) of the frame at `pa` (clamped to the frame).
+pub fn with_frame_bytes_mut<R>(
+    pa: PhysAddr,
+    offset: usize,
+    len: usize,
+    f: impl FnOnce(&mut [u8]) -> R,
+) -> R {
+    let offset = offset.min(PAGE_SIZE);
+    let len = len.min(PAGE_SIZE - offset);
+    let ptr = (phys_to_virt(pa).as_u64() as usize + offset) as *mut u8;
+    // SAFETY: the range lies inside the frame, which the caller owns and nothing else writes
+    // while `f` runs (the kernel is single-CPU with IRQs masked in system calls); the slice
+    // does not outlive the call.
+    let bytes = unsafe { core::slice::from_raw_parts_mut(ptr, len) };
+    f(bytes)
 }

@@ -106,6 +106,18 @@ pub fn parent(pid: Pid) -> Pid {
     PROCS.lock().procs.get(&pid).map_or(0, |p| p.ppid)
 }
 
+/// Duplicates descriptor `fd` of process `from` into process `to` (LiteIPC OBJ_FD).
+pub fn dup_fd_into(from: Pid, fd: usize, to: Pid) -> Result<usize, Errno> {
+    let mut table = PROCS.lock();
+    let file = table.procs.get(&from).ok_or(Errno::ESRCH)?.fds.get(fd)?;
+    table
+        .procs
+        .get_mut(&to)
+        .ok_or(Errno::ESRCH)?
+        .fds
+        .insert(file, false)
+}
+
 /// Credentials of a process (the kernel is root).
 pub fn cred(pid: Pid) -> Cred {
     PROCS
@@ -240,6 +252,7 @@ pub fn create_thread(
 pub fn exit_thread(code: i32) -> ! {
     let tid = sched::current();
     let pid = sched::current_pid();
+    crate::ipc::liteipc::on_thread_exit(tid);
     let last = {
         let mut table = PROCS.lock();
         match table.procs.get_mut(&pid) {
@@ -288,6 +301,7 @@ fn begin_exit(pid: Pid, status: u32) {
 
 /// The last thread left: release resources, become a zombie, tell the parent.
 fn finish_process(pid: Pid, status: u32) {
+    crate::ipc::liteipc::on_process_exit(pid);
     let mut table = PROCS.lock();
     let Some(process) = table.procs.get_mut(&pid) else {
         return;

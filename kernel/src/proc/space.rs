@@ -165,7 +165,6 @@ impl AddressSpace {
     }
 
     /// Maps frames owned by someone else (they are not freed with the space).
-    #[expect(dead_code, reason = "the LiteIPC pool (issue 4) is its first user")]
     pub fn map_shared(&self, va: u64, frames: &[PhysAddr], perms: Perms) -> Result<(), Errno> {
         let mut inner = self.inner.lock();
         inner.insert_vma(va, frames.len() as u64 * PAGE, perms, VmaKind::Shared)?;

@@ -54,10 +54,10 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
             let file = get(args[0])?;
             proc::with_fds(|fds| fds.insert(file, false))?
         }
-        Sysno::Ioctl => {
-            get(args[0])?;
-            Err(Errno::ENOTTY)
-        }
+        Sysno::Ioctl => match get(args[0])?.object {
+            fs::FileObject::Device(fs::DEV_LITEIPC) => crate::ipc::liteipc::ioctl(args[1], args[2]),
+            _ => Err(Errno::ENOTTY),
+        },
         _ => Err(Errno::ENOSYS),
     }
 }
@@ -67,13 +67,9 @@ fn get(fd: usize) -> Result<Arc<OpenFile>, Errno> {
 }
 
 /// `mmap` of a device file descriptor.
-pub fn mmap_device(
-    fd: usize,
-    _addr: u64,
-    _len: u64,
-    _prot: usize,
-    _flags: usize,
-) -> Result<usize, Errno> {
-    get(fd)?;
-    Err(Errno::ENODEV)
+pub fn mmap_device(fd: usize, len: u64, prot: usize, flags: usize) -> Result<usize, Errno> {
+    match get(fd)?.object {
+        fs::FileObject::Device(fs::DEV_LITEIPC) => crate::ipc::liteipc::mmap(len, prot, flags),
+        _ => Err(Errno::ENODEV),
+    }
 }

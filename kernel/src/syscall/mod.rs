@@ -6,7 +6,7 @@ mod file;
 mod process;
 mod system;
 mod thread;
-mod user;
+pub(crate) mod user;
 
 pub use user::read_u32;
 

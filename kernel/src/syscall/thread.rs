@@ -79,7 +79,7 @@ pub fn memory(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
         Sysno::Mmap => {
             let (addr, prot, flags, fd) = (args[0] as u64, args[2], args[3], args[4] as isize);
             if fd >= 0 && flags & mman::MAP_ANONYMOUS == 0 {
-                return crate::syscall::file::mmap_device(fd as usize, addr, len, prot, flags);
+                return crate::syscall::file::mmap_device(fd as usize, len, prot, flags);
             }
             if flags & mman::MAP_ANONYMOUS == 0 || flags & mman::MAP_SHARED != 0 || len == 0 {
                 return Err(Errno::EINVAL);

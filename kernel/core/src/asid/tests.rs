@@ -20,7 +20,11 @@ fn exhaust(a: &mut AsidAllocator) -> Vec<Asid> {
 /// Recounts the bitmap, to cross-check `in_use` and the reserved bit.
 fn assert_bitmap(a: &AsidAllocator) {
     let set: u32 = a.bitmap.iter().map(|w| w.count_ones()).sum();
-    assert_eq!(a.bitmap.first().map(|w| w & 1), Some(1), "ASID 0 must stay reserved");
+    assert_eq!(
+        a.bitmap.first().map(|w| w & 1),
+        Some(1),
+        "ASID 0 must stay reserved"
+    );
     assert_eq!(set as usize, a.in_use() + 1);
 }
 
@@ -42,7 +46,10 @@ fn never_hands_out_zero_and_values_are_distinct_until_exhausted() {
         let all = exhaust(&mut a);
         let values: HashSet<u16> = all.iter().map(|asid| asid.value()).collect();
         assert_eq!(values.len(), a.capacity(), "{bits}-bit values repeat");
-        assert!(!values.contains(&0), "{bits}-bit allocator handed out ASID 0");
+        assert!(
+            !values.contains(&0),
+            "{bits}-bit allocator handed out ASID 0"
+        );
         assert!(all.iter().all(|&asid| a.is_current(asid)));
         assert_eq!(a.in_use(), a.capacity());
         assert_bitmap(&a);
@@ -68,7 +75,10 @@ fn rollover_makes_old_asids_stale() {
     let (fresh, flush) = a.allocate();
     assert!(flush);
     assert!(a.is_current(fresh));
-    assert!(old.iter().all(|&asid| !a.is_current(asid)), "old generation still current");
+    assert!(
+        old.iter().all(|&asid| !a.is_current(asid)),
+        "old generation still current"
+    );
     assert_eq!(a.in_use(), 1);
     assert_bitmap(&a);
     // The new generation again has the full space, with no further flush.
@@ -81,7 +91,10 @@ fn rollover_makes_old_asids_stale() {
 fn freed_asids_are_reused_before_rollover() {
     let mut a = AsidAllocator::new(8);
     let all = exhaust(&mut a);
-    let freed: HashSet<u16> = [all[3], all[100], all[254]].iter().map(|x| x.value()).collect();
+    let freed: HashSet<u16> = [all[3], all[100], all[254]]
+        .iter()
+        .map(|x| x.value())
+        .collect();
     for &asid in &all {
         if freed.contains(&asid.value()) {
             a.free(asid);
@@ -123,7 +136,10 @@ fn double_free_is_harmless() {
     // x is handed out once more, then the space holds exactly capacity - 1 others.
     let rest = exhaust(&mut a);
     assert_eq!(rest.len(), 254);
-    assert_eq!(rest.iter().filter(|asid| asid.value() == x.value()).count(), 1);
+    assert_eq!(
+        rest.iter().filter(|asid| asid.value() == x.value()).count(),
+        1
+    );
 }
 
 #[test]
@@ -199,7 +215,10 @@ fn process_churn_never_rolls_over_when_freed() {
         a.free(old);
         let (asid, flush) = a.allocate();
         assert!(!flush, "cycle {i} rolled over");
-        assert!(live.iter().all(|l| l.value() != asid.value()), "cycle {i}: duplicate");
+        assert!(
+            live.iter().all(|l| l.value() != asid.value()),
+            "cycle {i}: duplicate"
+        );
         live.push(asid);
     }
     assert_eq!(a.in_use(), 10);
@@ -210,7 +229,11 @@ fn process_churn_never_rolls_over_when_freed() {
 fn search_wraps_to_values_below_the_hint() {
     let mut a = AsidAllocator::new(8);
     let all = exhaust(&mut a);
-    let value = |v: u16| *all.iter().find(|asid| asid.value() == v).expect("allocated");
+    let value = |v: u16| {
+        *all.iter()
+            .find(|asid| asid.value() == v)
+            .expect("allocated")
+    };
     a.free(value(5));
     a.free(value(200));
     assert_eq!(a.allocate(), (value(5), false));
@@ -218,6 +241,9 @@ fn search_wraps_to_values_below_the_hint() {
     a.free(value(3));
     assert_eq!(a.allocate(), (value(200), false));
     let (low, flush) = a.allocate();
-    assert!(!flush, "a free value below the hint must be found before rolling over");
+    assert!(
+        !flush,
+        "a free value below the hint must be found before rolling over"
+    );
     assert_eq!(low, value(3));
 }

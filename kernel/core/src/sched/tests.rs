@@ -40,7 +40,10 @@ fn priority_new_accepts_only_0_to_31() {
     assert_eq!(Priority::new(32), None);
     assert_eq!(Priority::new(u8::MAX), None);
     assert_eq!(Priority::USER_HIGHEST.get(), 10);
-    assert!(Priority::HIGHEST < Priority::LOWEST, "numeric order: 0 sorts first");
+    assert!(
+        Priority::HIGHEST < Priority::LOWEST,
+        "numeric order: 0 sorts first"
+    );
 }
 
 #[test]
@@ -59,7 +62,11 @@ fn for_user_boundaries() {
     assert_eq!(Priority::for_user(31), Ok(p(31)));
     assert_eq!(Priority::for_user(32), Err(PriorityError::OutOfRange));
     assert_eq!(Priority::for_user(256), Err(PriorityError::OutOfRange));
-    assert_eq!(Priority::for_user(266), Err(PriorityError::OutOfRange), "266 as u8 is 10");
+    assert_eq!(
+        Priority::for_user(266),
+        Err(PriorityError::OutOfRange),
+        "266 as u8 is 10"
+    );
     assert_eq!(Priority::for_user(u32::MAX), Err(PriorityError::OutOfRange));
 }
 
@@ -105,7 +112,11 @@ fn pops_by_priority_whatever_the_insertion_order() {
             assert_bitmap(&rq);
         }
         assert_eq!(rq.highest_priority(), Some(p(10)));
-        assert_eq!(drain(&mut rq), [(10, 10), (20, 20), (30, 30)], "order {order:?}");
+        assert_eq!(
+            drain(&mut rq),
+            [(10, 10), (20, 20), (30, 30)],
+            "order {order:?}"
+        );
     }
 }
 
@@ -146,7 +157,10 @@ fn push_front_on_empty_level_sets_its_bit() {
     rq.push_front(Tid(7), p(20));
     assert_eq!(rq.ready, 1 << 20);
     assert!(rq.contains(Tid(7), p(20)));
-    assert!(!rq.contains(Tid(7), p(21)), "contains looks only at the given level");
+    assert!(
+        !rq.contains(Tid(7), p(21)),
+        "contains looks only at the given level"
+    );
 }
 
 #[test]
@@ -190,15 +204,15 @@ fn remove_at_wrong_level_changes_nothing() {
 fn should_preempt_truth_table() {
     // (ready priority, running priority, expected)
     let cases = [
-        (10, 20, true),   // higher ready: preempt
-        (20, 20, false),  // equal: wait for the slice
-        (30, 20, false),  // lower: never
-        (0, 1, true),     // top kernel priority
-        (0, 0, false),    // nothing is above 0
-        (30, 31, true),   // lowest running
-        (31, 31, false),  // idle-level tie
-        (9, 10, true),    // kernel thread preempts user
-        (10, 9, false),   // user never preempts kernel
+        (10, 20, true),  // higher ready: preempt
+        (20, 20, false), // equal: wait for the slice
+        (30, 20, false), // lower: never
+        (0, 1, true),    // top kernel priority
+        (0, 0, false),   // nothing is above 0
+        (30, 31, true),  // lowest running
+        (31, 31, false), // idle-level tie
+        (9, 10, true),   // kernel thread preempts user
+        (10, 9, false),  // user never preempts kernel
     ];
     for (ready, running, expected) in cases {
         let mut rq = RunQueue::new();
@@ -217,7 +231,11 @@ fn should_preempt_sees_any_higher_level() {
     rq.push_back(Tid(1), p(25));
     rq.push_back(Tid(2), p(5));
     for running in 0..=31u8 {
-        assert_eq!(rq.should_preempt(p(running)), running > 5, "running at {running}");
+        assert_eq!(
+            rq.should_preempt(p(running)),
+            running > 5,
+            "running at {running}"
+        );
     }
 }
 
@@ -363,7 +381,11 @@ fn randomized_against_naive_model() {
                     rq.push_front(Tid(next_tid), prio);
                     model.push_front(Tid(next_tid), prio);
                 }
-                5..=7 => assert_eq!(rq.pop_highest(), model.pop_highest(), "seed {seed} step {step}"),
+                5..=7 => assert_eq!(
+                    rq.pop_highest(),
+                    model.pop_highest(),
+                    "seed {seed} step {step}"
+                ),
                 _ => {
                     // Remove a queued thread (at its level or a wrong one) or an unknown tid.
                     let (tid, level) = match model.0.len() {
@@ -371,7 +393,11 @@ fn randomized_against_naive_model() {
                         n => model.0[rng.below(n as u64) as usize],
                     };
                     let level = if rng.below(4) == 0 { prio } else { level };
-                    assert_eq!(rq.remove(tid, level), model.remove(tid, level), "seed {seed} step {step}");
+                    assert_eq!(
+                        rq.remove(tid, level),
+                        model.remove(tid, level),
+                        "seed {seed} step {step}"
+                    );
                 }
             }
             assert_bitmap(&rq);
@@ -381,7 +407,10 @@ fn randomized_against_naive_model() {
             let higher = model.0.iter().any(|&(_, q)| q < running);
             let same_or_higher = model.0.iter().any(|&(_, q)| q <= running);
             assert_eq!(rq.should_preempt(running), higher);
-            assert_eq!(rq.slice_expired_should_switch(running, Policy::RoundRobin), same_or_higher);
+            assert_eq!(
+                rq.slice_expired_should_switch(running, Policy::RoundRobin),
+                same_or_higher
+            );
             for &(tid, q) in &model.0 {
                 assert!(rq.contains(tid, q));
             }

@@ -136,5 +136,8 @@ fn owned_items_come_back_from_cancel_and_pop() {
     let id = q.insert(1, std::string::String::from("wake tid 4"));
     q.insert(2, std::string::String::from("slice end"));
     assert_eq!(q.cancel(id).as_deref(), Some("wake tid 4"));
-    assert_eq!(q.pop_expired(2).map(|(_, s)| s).as_deref(), Some("slice end"));
+    assert_eq!(
+        q.pop_expired(2).map(|(_, s)| s).as_deref(),
+        Some("slice end")
+    );
 }

@@ -1,0 +1,146 @@
+//! IPC_SEND_RECV_MSG: validate the buffer to free, SEND, BUFF_FREE (even if SEND failed),
+//! then RECV — upstream's order — and the receive side: the next message for the calling
+//! thread, or the reply it waits for (5 s at most after a request).
+
+use super::{Awaiting, Caller, STATE, no_cms, send};
+use crate::sched::WakeReason;
+use crate::syscall::user;
+use crate::time;
+use abi::Errno;
+use abi::liteipc::*;
+
+/// The ioctl.
+pub(super) fn send_recv(caller: Caller, arg: usize) -> Result<usize, Errno> {
+    let mut content: IpcContent = user::read_struct(arg)?;
+    if STATE.lock().cms.is_none() {
+        return Err(no_cms());
+    }
+    if content.flag & !(SEND | RECV | BUFF_FREE) != 0 || content.flag == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let to_free = if content.flag & BUFF_FREE != 0 {
+        Some(check_free(caller, content.buff_to_free)?)
+    } else {
+        None
+    };
+    let sent = if content.flag & SEND != 0 {
+        send::send(caller, content.out_msg).map(Some)
+    } else {
+        Ok(None)
+    };
+    if let Some(offset) = to_free {
+        free(caller, offset);
+    }
+    let awaiting = sent?.flatten();
+    if let Some(awaiting) = awaiting {
+        STATE.lock().task(caller.tid, caller.pid).awaiting = Some(awaiting);
+    }
+    if content.flag & RECV != 0 {
+        let timeout = (content.flag & SEND != 0)
+            .then(|| time::now() + time::ns_to_ticks(LITEIPC_TIMEOUT_MS * 1_000_000));
+        content.in_msg = receive(caller, awaiting, timeout)?;
+        user::write_struct(arg, &content)?;
+    }
+    Ok(0)
+}
+
+/// The pool offset of a buffer the caller may free (a delivered, unfreed message of its own).
+fn check_free(caller: Caller, addr: u64) -> Result<usize, Errno> {
+    let state = STATE.lock();
+    let pool = state
+        .procs
+        .get(&caller.pid)
+        .and_then(|p| p.pool.as_ref())
+        .ok_or(Errno::EINVAL)?;
+    let offset = pool.offset_of(addr).ok_or(Errno::EINVAL)?;
+    pool.alloc
+        .check_user_free(offset)
+        .map_err(|_| Errno::EINVAL)?;
+    Ok(offset)
+}
+
+fn free(caller: Caller, offset: usize) {
+    let mut state = STATE.lock();
+    if let Some(pool) = state
+        .procs
+        .get_mut(&caller.pid)
+        .and_then(|p| p.pool.as_mut())
+    {
+        let _ = pool.alloc.user_free(offset);
+    }
+}
+
+/// Takes the caller's next message (or, when `awaiting`, its reply), sleeping until one
+/// arrives or `deadline` passes; returns its pool address.
+fn receive(
+    caller: Caller,
+    awaiting: Option<Awaiting>,
+    deadline: Option<u64>,
+) -> Result<u64, Errno> {
+    loop {
+        let wait = {
+            let mut state = STATE.lock();
+            if let Some(found) = take_message(&mut state, caller, awaiting)? {
+                return Ok(found);
+            }
+            state.task(caller.tid, caller.pid).wait.clone()
+        };
+        match wait.wait(deadline) {
+            WakeReason::Woken => {}
+            WakeReason::TimedOut => {
+                // Check once more: the reply may have come with the deadline.
+                let mut state = STATE.lock();
+                if let Some(found) = take_message(&mut state, caller, awaiting)? {
+                    return Ok(found);
+                }
+                state.task(caller.tid, caller.pid).awaiting = None;
+                return Err(Errno::ETIME);
+            }
+            WakeReason::Interrupted => {
+                STATE.lock().task(caller.tid, caller.pid).awaiting = None;
+                return Err(Errno::ERFKILL);
+            }
+        }
+    }
+}
+
+/// The message to hand over now, if any. Waiting for a reply, only the matching reply
+/// counts (stale replies are freed); a failed reply ends the wait with ENOENT.
+fn take_message(
+    state: &mut super::State,
+    caller: Caller,
+    awaiting: Option<Awaiting>,
+) -> Result<Option<u64>, Errno> {
+    let task = state.task(caller.tid, caller.pid);
+    let index = match awaiting {
+        None => (!task.queue.is_empty()).then_some(0),
+        Some(a) => {
+            if task.reply_failed {
+                task.reply_failed = false;
+                task.awaiting = None;
+                return Err(Errno::ENOENT);
+            }
+            task.queue
+                .iter()
+                .position(|q| q.msg_type != msg_type::MT_REQUEST && q.timestamp == a.timestamp)
+        }
+    };
+    let Some(index) = index else { return Ok(None) };
+    let Some(queued) = task.queue.remove(index) else {
+        return Ok(None);
+    };
+    task.awaiting = None;
+    let pool = state
+        .procs
+        .get_mut(&caller.pid)
+        .and_then(|p| p.pool.as_mut())
+        .ok_or(Errno::EINVAL)?;
+    if queued.msg_type == msg_type::MT_FAILED_REPLY {
+        let _ = pool.alloc.release(queued.offset);
+        return Err(Errno::ENOENT);
+    }
+    pool.alloc
+        .mark_delivered(queued.offset)
+        .map_err(|_| Errno::EINVAL)?;
+    Ok(Some(pool.user_va + queued.offset as u64))
+}

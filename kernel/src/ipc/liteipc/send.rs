@@ -1,0 +1,256 @@
+//! SEND: validate a message, place it in the receiver's pool with one copy from the
+//! sender's memory, translate its special objects, and queue it on the receiving thread.
+
+use super::{Awaiting, Caller, HandleEntry, Queued, STATE, State, gen_handle};
+use crate::proc;
+use crate::syscall::user;
+use abi::Errno;
+use abi::liteipc::*;
+use alloc::vec::Vec;
+use zerocopy::IntoBytes;
+
+const HEADER: usize = size_of::<IpcMsg>();
+const OBJ: usize = size_of::<SpecialObj>();
+
+/// Where a message goes and what it will occupy.
+struct Plan {
+    to: HandleEntry,
+    data_at: usize,
+    offsets_at: usize,
+    ptrs_at: usize,
+    total: usize,
+}
+
+/// Sends the message at user address `msg_addr`; returns what the caller must wait for
+/// (a reply to its request) if anything.
+pub(super) fn send(caller: Caller, msg_addr: u64) -> Result<Option<Awaiting>, Errno> {
+    let msg: IpcMsg = user::read_struct(msg_addr as usize)?;
+    let data_size = msg.data_size as usize;
+    let count = msg.sp_obj_num as usize;
+    if !matches!(
+        msg.msg_type,
+        msg_type::MT_REQUEST | msg_type::MT_REPLY | msg_type::MT_FAILED_REPLY
+    ) || data_size > MAX_DATA_SIZE
+        || count > MAX_SP_OBJ_NUM
+        || msg.flag > msg_flag::LITEIPC_FLAG_ONEWAY
+    {
+        return Err(Errno::EINVAL);
+    }
+    let offsets = read_offsets(&msg, count)?;
+    let objects: Vec<SpecialObj> = offsets
+        .iter()
+        .map(|&off| user::read_struct::<SpecialObj>((msg.data + off) as usize))
+        .collect::<Result<_, _>>()?;
+    let ptr_bytes: usize = objects
+        .iter()
+        .filter(|o| o.obj_type == obj_type::OBJ_PTR)
+        .map(|o| (o.as_ptr().0 as usize).next_multiple_of(16))
+        .sum();
+    let mut state = STATE.lock();
+    let to = target(&mut state, caller, &msg)?;
+    let data_at = HEADER;
+    let offsets_at = data_at + data_size.next_multiple_of(8);
+    let ptrs_at = (offsets_at + 8 * count).next_multiple_of(16);
+    let plan = Plan {
+        to,
+        data_at,
+        offsets_at,
+        ptrs_at,
+        total: ptrs_at + ptr_bytes,
+    };
+    if msg.target.handle == 0 && msg.msg_type == msg_type::MT_REQUEST {
+        let limit = state.cms.map_or(0, |c| c.max_msg_size);
+        if plan.total > limit {
+            return Err(Errno::EINVAL);
+        }
+    }
+    deliver(&mut state, caller, &msg, &offsets, &objects, &plan)
+}
+
+fn read_offsets(msg: &IpcMsg, count: usize) -> Result<Vec<u64>, Errno> {
+    let bytes = user::read_bytes(
+        msg.offsets as usize,
+        count * 8,
+        MAX_SP_OBJ_NUM * 8,
+        Errno::EINVAL,
+    )?;
+    let offsets: Vec<u64> = bytes
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+        .collect();
+    let data_size = u64::from(msg.data_size);
+    if offsets.iter().any(|&off| {
+        off.checked_add(OBJ as u64)
+            .is_none_or(|end| end > data_size)
+    }) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(offsets)
+}
+
+/// The receiving thread of a request (with access checks) or of a reply (which must answer
+/// a request its target is still waiting for).
+fn target(state: &mut State, caller: Caller, msg: &IpcMsg) -> Result<HandleEntry, Errno> {
+    let handle = msg.target.handle;
+    if msg.msg_type == msg_type::MT_REQUEST {
+        let to = state.resolve(handle).ok_or(Errno::EINVAL)?;
+        let allowed = handle == 0
+            || to.pid == caller.pid
+            || state
+                .procs
+                .get(&caller.pid)
+                .is_some_and(|p| p.can_reach(handle));
+        return if allowed { Ok(to) } else { Err(Errno::EACCES) };
+    }
+    let tid = crate::sched::Tid(handle);
+    let task = state.tasks.get(&tid).ok_or(Errno::ETIME)?;
+    match task.awaiting {
+        Some(a) if a.timestamp == msg.timestamp && a.server_pid == caller.pid => {
+            Ok(HandleEntry { tid, pid: task.pid })
+        }
+        Some(a) if a.server_pid == caller.pid => Err(Errno::EINVAL), // mismatched: dropped
+        _ => Err(Errno::ETIME),                                      // the caller gave up
+    }
+}
+
+/// Copies the message into the receiver's pool and queues it.
+fn deliver(
+    state: &mut State,
+    caller: Caller,
+    msg: &IpcMsg,
+    offsets: &[u64],
+    objects: &[SpecialObj],
+    plan: &Plan,
+) -> Result<Option<Awaiting>, Errno> {
+    let receiver = state.procs.get_mut(&plan.to.pid).ok_or(Errno::EINVAL)?;
+    let pool = receiver.pool.as_mut().ok_or(Errno::EINVAL)?;
+    let block = pool.alloc.alloc(plan.total).ok_or(Errno::ENOMEM)?;
+    let pool_va = pool.user_va;
+    let copied = pool.copy_from_user(block + plan.data_at, msg.data, msg.data_size as usize);
+    let written = copied.and_then(|()| pool.write(block + plan.offsets_at, offsets.as_bytes()));
+    let result =
+        written.and_then(|()| translate_objects(state, caller, offsets, objects, plan, block));
+    if let Err(e) = result {
+        state.release(plan.to.pid, block);
+        return Err(e);
+    }
+    let timestamp = if msg.msg_type == msg_type::MT_REQUEST {
+        state.next_timestamp()
+    } else {
+        msg.timestamp
+    };
+    let header = IpcMsg {
+        timestamp,
+        data: pool_va + (block + plan.data_at) as u64,
+        offsets: pool_va + (block + plan.offsets_at) as u64,
+        process_id: caller.pid,
+        task_id: caller.tid.0,
+        user_id: caller.uid,
+        gid: caller.gid,
+        reserved0: 0,
+        reserved1: 0,
+        ..*msg
+    };
+    let pool = state
+        .procs
+        .get(&plan.to.pid)
+        .and_then(|p| p.pool.as_ref())
+        .ok_or(Errno::EINVAL)?;
+    pool.write(block, header.as_bytes())?;
+    if msg.msg_type != msg_type::MT_REQUEST
+        && let Some(task) = state.tasks.get_mut(&plan.to.tid)
+    {
+        task.awaiting = None; // answered: a second reply is late
+    }
+    state.enqueue(
+        plan.to.tid,
+        plan.to.pid,
+        Queued {
+            offset: block,
+            msg_type: msg.msg_type,
+            timestamp,
+        },
+    );
+    let wants_reply =
+        msg.msg_type == msg_type::MT_REQUEST && msg.flag == msg_flag::LITEIPC_FLAG_DEFAULT;
+    Ok(wants_reply.then_some(Awaiting {
+        timestamp,
+        server_pid: plan.to.pid,
+        handle: msg.target.handle,
+    }))
+}
+
+/// Copies OBJ_PTR buffers into the pool, duplicates OBJ_FDs, grants OBJ_SVC access, and
+/// writes each rewritten object over its place in the pool's copy of the data.
+fn translate_objects(
+    state: &mut State,
+    caller: Caller,
+    offsets: &[u64],
+    objects: &[SpecialObj],
+    plan: &Plan,
+    block: usize,
+) -> Result<(), Errno> {
+    let mut ptr_at = plan.ptrs_at;
+    for (&off, obj) in offsets.iter().zip(objects) {
+        let rewritten = match obj.obj_type {
+            obj_type::OBJ_PTR => {
+                let (size, addr) = obj.as_ptr();
+                let pool = state
+                    .procs
+                    .get(&plan.to.pid)
+                    .and_then(|p| p.pool.as_ref())
+                    .ok_or(Errno::EINVAL)?;
+                pool.copy_from_user(block + ptr_at, addr, size as usize)?;
+                let pool_addr = pool.user_va + (block + ptr_at) as u64;
+                ptr_at += (size as usize).next_multiple_of(16);
+                SpecialObj::ptr(size, pool_addr)
+            }
+            obj_type::OBJ_FD => {
+                SpecialObj::fd(
+                    proc::dup_fd_into(caller.pid, obj.as_fd() as usize, plan.to.pid)? as u32,
+                )
+            }
+            obj_type::OBJ_SVC => {
+                SpecialObj::svc(pass_service(state, caller, obj.as_svc(), plan.to.pid)?)
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+        let pool = state
+            .procs
+            .get(&plan.to.pid)
+            .and_then(|p| p.pool.as_ref())
+            .ok_or(Errno::EINVAL)?;
+        pool.write(block + plan.data_at + off as usize, rewritten.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// An OBJ_SVC: the receiver may reach the service from now on. Handle u32::MAX with token 1
+/// asks for a new handle for the sending thread.
+fn pass_service(
+    state: &mut State,
+    caller: Caller,
+    mut svc: SvcIdentity,
+    receiver: u32,
+) -> Result<SvcIdentity, Errno> {
+    if svc.handle == u32::MAX && svc.token == 1 {
+        svc.handle = gen_handle(state, caller.tid, caller.pid)?;
+    } else {
+        let entry = state.resolve(svc.handle).ok_or(Errno::EINVAL)?;
+        let may = entry.pid == caller.pid
+            || svc.handle == 0
+            || state
+                .procs
+                .get(&caller.pid)
+                .is_some_and(|p| p.can_reach(svc.handle));
+        if !may {
+            return Err(Errno::EACCES);
+        }
+    }
+    state
+        .procs
+        .get_mut(&receiver)
+        .ok_or(Errno::EINVAL)?
+        .grant(svc.handle);
+    Ok(svc)
+}
