@@ -73,6 +73,9 @@ struct Scheduler {
     need_resched: bool,
     /// Empty user table installed while kernel threads run.
     kernel_ttbr0: u64,
+    /// A thread woken by a synchronous IPC whose sender is about to block: it runs next if
+    /// it is among the most urgent ready threads (direct hand-off, no run-queue round trip).
+    handoff: Option<Tid>,
 }
 
 impl Scheduler {
@@ -88,6 +91,7 @@ impl Scheduler {
             exit_codes: BTreeMap::new(),
             need_resched: false,
             kernel_ttbr0: 0,
+            handoff: None,
         }
     }
 
@@ -155,8 +159,11 @@ impl Scheduler {
                 Requeue::No => {}
             }
         }
-        let next = match self.run_queue.pop_highest() {
-            Some((tid, _)) => tid,
+        let next = match self
+            .take_handoff()
+            .or_else(|| self.run_queue.pop_highest().map(|(tid, _)| tid))
+        {
+            Some(tid) => tid,
             None if prev_state == ThreadState::Running && requeue == Requeue::No => prev,
             None => idle.unwrap_or(prev),
         };
@@ -169,6 +176,21 @@ impl Scheduler {
         let prev_ctx = &raw mut self.threads.get_mut(&prev)?.context;
         let next_ctx = &raw const self.threads.get(&next)?.context;
         Some((prev_ctx, next_ctx))
+    }
+
+    /// The hand-off thread, taken out of the run queue, if priorities allow it to run now.
+    fn take_handoff(&mut self) -> Option<Tid> {
+        let tid = self.handoff.take()?;
+        let thread = self
+            .threads
+            .get(&tid)
+            .filter(|t| t.state == ThreadState::Ready)?;
+        let priority = thread.priority;
+        let most_urgent = self
+            .run_queue
+            .highest_priority()
+            .is_none_or(|top| priority <= top);
+        (most_urgent && self.run_queue.remove(tid, priority)).then_some(tid)
     }
 
     /// Address space, FP ownership, slice and bookkeeping for the thread about to run.
@@ -489,6 +511,17 @@ pub fn block_current(deadline: Option<u64>) -> WakeReason {
 /// Makes a blocked thread ready; false if it was not blocked.
 pub fn wake(tid: Tid, reason: WakeReason) -> bool {
     SCHED.lock().wake(tid, reason)
+}
+
+/// Like [`wake`], for a synchronous call whose caller blocks next: the woken thread is
+/// switched to directly when the caller blocks, if no more urgent thread is ready.
+pub fn wake_handoff(tid: Tid) -> bool {
+    let mut s = SCHED.lock();
+    let woken = s.wake(tid, WakeReason::Woken);
+    if woken {
+        s.handoff = Some(tid);
+    }
+    woken
 }
 
 /// Sleeps until the counter reaches `deadline` (early only if interrupted).

@@ -152,9 +152,19 @@ impl State {
 
     /// Queues the message at `offset` of `tid`'s pool and wakes the thread.
     fn enqueue(&mut self, tid: Tid, pid: Pid, queued: Queued) {
+        self.enqueue_from(tid, pid, queued, false);
+    }
+
+    /// Queues a message; `sender_blocks_next` hands the CPU straight to the receiver when
+    /// the sender is about to wait (a synchronous call or reply-then-receive).
+    fn enqueue_from(&mut self, tid: Tid, pid: Pid, queued: Queued, sender_blocks_next: bool) {
         let task = self.task(tid, pid);
         task.queue.push_back(queued);
-        task.wait.wake_all();
+        if sender_blocks_next {
+            task.wait.wake_all_handoff();
+        } else {
+            task.wait.wake_all();
+        }
     }
 
     /// Frees a block of `pid`'s pool on the kernel's behalf.

@@ -24,7 +24,7 @@ pub(super) fn send_recv(caller: Caller, arg: usize) -> Result<usize, Errno> {
         None
     };
     let sent = if content.flag & SEND != 0 {
-        send::send(caller, content.out_msg).map(Some)
+        send::send(caller, content.out_msg, content.flag & RECV != 0).map(Some)
     } else {
         Ok(None)
     };

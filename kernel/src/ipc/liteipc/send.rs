@@ -23,7 +23,11 @@ struct Plan {
 
 /// Sends the message at user address `msg_addr`; returns what the caller must wait for
 /// (a reply to its request) if anything.
-pub(super) fn send(caller: Caller, msg_addr: u64) -> Result<Option<Awaiting>, Errno> {
+pub(super) fn send(
+    caller: Caller,
+    msg_addr: u64,
+    receive_next: bool,
+) -> Result<Option<Awaiting>, Errno> {
     let msg: IpcMsg = user::read_struct(msg_addr as usize)?;
     let data_size = msg.data_size as usize;
     let count = msg.sp_obj_num as usize;
@@ -64,7 +68,15 @@ pub(super) fn send(caller: Caller, msg_addr: u64) -> Result<Option<Awaiting>, Er
             return Err(Errno::EINVAL);
         }
     }
-    deliver(&mut state, caller, &msg, &offsets, &objects, &plan)
+    deliver(
+        &mut state,
+        caller,
+        &msg,
+        &offsets,
+        &objects,
+        &plan,
+        receive_next,
+    )
 }
 
 fn read_offsets(msg: &IpcMsg, count: usize) -> Result<Vec<u64>, Errno> {
@@ -121,6 +133,7 @@ fn deliver(
     offsets: &[u64],
     objects: &[SpecialObj],
     plan: &Plan,
+    receive_next: bool,
 ) -> Result<Option<Awaiting>, Errno> {
     let receiver = state.procs.get_mut(&plan.to.pid).ok_or(Errno::EINVAL)?;
     let pool = receiver.pool.as_mut().ok_or(Errno::EINVAL)?;
@@ -162,15 +175,12 @@ fn deliver(
     {
         task.awaiting = None; // answered: a second reply is late
     }
-    state.enqueue(
-        plan.to.tid,
-        plan.to.pid,
-        Queued {
-            offset: block,
-            msg_type: msg.msg_type,
-            timestamp,
-        },
-    );
+    let queued = Queued {
+        offset: block,
+        msg_type: msg.msg_type,
+        timestamp,
+    };
+    state.enqueue_from(plan.to.tid, plan.to.pid, queued, receive_next);
     let wants_reply =
         msg.msg_type == msg_type::MT_REQUEST && msg.flag == msg_flag::LITEIPC_FLAG_DEFAULT;
     Ok(wants_reply.then_some(Awaiting {
