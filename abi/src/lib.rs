@@ -7,6 +7,7 @@
 
 pub mod errno;
 pub mod liteipc;
+pub mod socket;
 pub mod syscall;
 
 pub use errno::Errno;

@@ -97,6 +97,26 @@ pub enum Sysno {
     GetHostname = 82,
     /// `dmesg(buf, len) -> length`: the newest kernel log bytes that fit.
     Dmesg = 83,
+    /// `socket(domain, type) -> fd` (see [`crate::socket`]).
+    Socket = 90,
+    /// `bind(fd, path, path_len)`.
+    Bind = 91,
+    /// `listen(fd, backlog)`.
+    Listen = 92,
+    /// `accept(fd) -> fd` (the new socket inherits the listener's non-blocking flag).
+    Accept = 93,
+    /// `connect(fd, path, path_len)`.
+    Connect = 94,
+    /// `sendto(fd, buf, len, flags, path, path_len)`: path 0 = the connected peer.
+    SendTo = 95,
+    /// `recvfrom(fd, buf, len, flags, &mut Ucred) -> length` (credentials pointer may be 0).
+    RecvFrom = 96,
+    /// `getpeercred(fd, &mut Ucred)`: who is at the other end of a connection.
+    GetPeerCred = 97,
+    /// `poll(fds, nfds, timeout_ms) -> ready count` (timeout -1 = forever).
+    Poll = 98,
+    /// `set_nonblock(fd, on)`.
+    SetNonblock = 99,
 }
 
 /// `reboot` mode: power off.
@@ -131,7 +151,7 @@ impl TryFrom<usize> for Sysno {
 
     fn try_from(value: usize) -> Result<Self, ()> {
         use Sysno::*;
-        const ALL: [Sysno; 44] = [
+        const ALL: [Sysno; 54] = [
             Exit,
             ThreadExit,
             Spawn,
@@ -176,6 +196,16 @@ impl TryFrom<usize> for Sysno {
             SetHostname,
             GetHostname,
             Dmesg,
+            Socket,
+            Bind,
+            Listen,
+            Accept,
+            Connect,
+            SendTo,
+            RecvFrom,
+            GetPeerCred,
+            Poll,
+            SetNonblock,
         ];
         ALL.iter().copied().find(|s| *s as usize == value).ok_or(())
     }
@@ -358,6 +388,8 @@ pub mod file_type {
     pub const S_IFCHR: u32 = 0o020000;
     /// Regular file.
     pub const S_IFREG: u32 = 0o100000;
+    /// Socket.
+    pub const S_IFSOCK: u32 = 0o140000;
 }
 
 /// File status.

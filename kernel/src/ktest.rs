@@ -63,10 +63,13 @@ macro_rules! kassert {
     };
 }
 
-/// Fails the test unless both sides are equal.
+/// Fails the test unless both sides are equal; an optional format string explains why.
 #[macro_export]
 macro_rules! kassert_eq {
     ($left:expr, $right:expr $(,)?) => {
+        $crate::kassert_eq!($left, $right, "")
+    };
+    ($left:expr, $right:expr, $($arg:tt)+) => {
         match (&$left, &$right) {
             (left, right) => {
                 if left != right {
@@ -74,11 +77,12 @@ macro_rules! kassert_eq {
                         file: file!(),
                         line: line!(),
                         message: alloc::format!(
-                            "{} == {}: left {:?}, right {:?}",
+                            "{} == {}: left {:?}, right {:?} {}",
                             stringify!($left),
                             stringify!($right),
                             left,
-                            right
+                            right,
+                            alloc::format!($($arg)+)
                         ),
                     });
                 }

@@ -26,9 +26,11 @@ mod irq;
 mod ktest;
 mod mm;
 mod panic;
+mod poll;
 mod power;
 mod proc;
 mod sched;
+mod socket;
 mod sync;
 mod syscall;
 #[cfg(test)]

@@ -20,6 +20,12 @@ pub fn on_receive(bytes: &mut dyn Iterator<Item = u8>) {
     }
     drop(input);
     READERS.wake_all();
+    crate::poll::notify();
+}
+
+/// Whether a read would not block.
+pub fn has_input() -> bool {
+    !INPUT.lock().is_empty()
 }
 
 /// Reads at least one byte (sleeping until input arrives) unless `nonblocking`.

@@ -27,7 +27,13 @@ pub fn write(data: &[u8]) -> Result<usize, Errno> {
     queue.push_back(data.to_vec());
     drop(queue);
     READERS.wake_one();
+    crate::poll::notify();
     Ok(data.len())
+}
+
+/// Whether a read would not block.
+pub fn has_message() -> bool {
+    !QUEUE.lock().is_empty()
 }
 
 /// Takes the oldest message, sleeping until there is one (unless `nonblocking`).

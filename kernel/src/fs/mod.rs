@@ -47,17 +47,20 @@ pub fn init(initrd: Option<&'static [u8]>) -> Result<usize, Errno> {
         vfs.mknod("/dev/console", DEV_CONSOLE, 0o666)?;
         vfs.mknod(abi::syscall::INITCTL_PATH, DEV_INITCTL, 0o600)?;
         vfs.mknod(abi::liteipc::LITEIPC_DRIVER, DEV_LITEIPC, 0o666)?;
+        vfs.mkdir("/dev/socket", 0o755, root)?;
         Ok(loaded)
     })
 }
 
 /// What an open file refers to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum FileObject {
     /// A file or directory in the tree.
     Node(Ino),
     /// A device.
     Device(u32),
+    /// A local socket.
+    Socket(Arc<crate::socket::Socket>),
 }
 
 /// An open file description (shared by dup'd and inherited descriptors).
@@ -127,7 +130,7 @@ pub fn open(path: &str, flags: usize, mode: u32, cred: Cred) -> Result<Arc<OpenF
             NodeKind::Device(id) => FileObject::Device(id),
             _ => FileObject::Node(ino),
         };
-        if object == FileObject::Device(DEV_LITEIPC) {
+        if matches!(object, FileObject::Device(DEV_LITEIPC)) {
             crate::ipc::liteipc::open();
         }
         Ok(OpenFile::new(object, flags))
@@ -139,13 +142,16 @@ pub fn read(file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
     if !file.readable() {
         return Err(Errno::EBADF);
     }
-    match file.object {
+    match &file.object {
+        FileObject::Socket(socket) => socket
+            .recv(buf, file.flags & of::O_NONBLOCK != 0)
+            .map(|(n, _)| n),
         FileObject::Device(DEV_CONSOLE) => console::read(buf, file.flags & of::O_NONBLOCK != 0),
         FileObject::Device(DEV_INITCTL) => initctl::read(buf, file.flags & of::O_NONBLOCK != 0),
         FileObject::Device(_) => Err(Errno::EINVAL),
         FileObject::Node(ino) => {
             let mut offset = file.offset.lock();
-            let n = with_vfs(|vfs| vfs.read(ino, *offset, buf))?;
+            let n = with_vfs(|vfs| vfs.read(*ino, *offset, buf))?;
             *offset += n as u64;
             Ok(n)
         }
@@ -154,7 +160,7 @@ pub fn read(file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
 
 /// Moves a file's position back by `n` bytes after a read whose data could not be delivered.
 pub fn unread(file: &OpenFile, n: usize) {
-    if let FileObject::Node(_) = file.object {
+    if let FileObject::Node(_) = &file.object {
         let mut offset = file.offset.lock();
         *offset = offset.saturating_sub(n as u64);
     }
@@ -165,7 +171,16 @@ pub fn write(file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
     if !file.writable() {
         return Err(Errno::EBADF);
     }
-    match file.object {
+    match &file.object {
+        FileObject::Socket(socket) => {
+            let cred = crate::proc::current_cred();
+            let from = abi::socket::Ucred {
+                pid: crate::sched::current_pid(),
+                uid: cred.uid,
+                gid: cred.gid,
+            };
+            socket.send(data, None, file.flags & of::O_NONBLOCK != 0, from)
+        }
         FileObject::Device(DEV_CONSOLE) => Ok(console::write(data)),
         FileObject::Device(DEV_INITCTL) => initctl::write(data),
         FileObject::Device(_) => Err(Errno::EINVAL),
@@ -173,9 +188,9 @@ pub fn write(file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
             let mut offset = file.offset.lock();
             let n = with_vfs(|vfs| {
                 if file.flags & of::O_APPEND != 0 {
-                    *offset = vfs.stat(ino)?.size;
+                    *offset = vfs.stat(*ino)?.size;
                 }
-                vfs.write(ino, *offset, data)
+                vfs.write(*ino, *offset, data)
             })?;
             *offset += n as u64;
             Ok(n)
@@ -185,8 +200,13 @@ pub fn write(file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
 
 /// File status.
 pub fn fstat(file: &OpenFile) -> Result<Stat, Errno> {
-    match file.object {
-        FileObject::Node(ino) => with_vfs(|vfs| vfs.stat(ino)),
+    match &file.object {
+        FileObject::Node(ino) => with_vfs(|vfs| vfs.stat(*ino)),
+        FileObject::Socket(_) => Ok(Stat {
+            mode: abi::syscall::file_type::S_IFSOCK | 0o666,
+            nlink: 1,
+            ..Stat::default()
+        }),
         FileObject::Device(_) => Ok(Stat {
             ino: 0,
             size: 0,
@@ -200,7 +220,7 @@ pub fn fstat(file: &OpenFile) -> Result<Stat, Errno> {
 
 /// Moves the file position.
 pub fn lseek(file: &OpenFile, offset: i64, whence: usize) -> Result<u64, Errno> {
-    let FileObject::Node(ino) = file.object else {
+    let FileObject::Node(ino) = file.object.clone() else {
         return Err(Errno::ESPIPE);
     };
     let mut position = file.offset.lock();
@@ -220,7 +240,7 @@ pub fn lseek(file: &OpenFile, offset: i64, whence: usize) -> Result<u64, Errno> 
 
 /// Fills `buf` with packed directory records from the file's position; returns bytes used.
 pub fn getdents(file: &OpenFile, buf_len: usize) -> Result<Vec<u8>, Errno> {
-    let FileObject::Node(ino) = file.object else {
+    let FileObject::Node(ino) = file.object.clone() else {
         return Err(Errno::ENOTDIR);
     };
     let mut index = file.offset.lock();

@@ -54,7 +54,7 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
             let file = get(args[0])?;
             proc::with_fds(|fds| fds.insert(file, false))?
         }
-        Sysno::Ioctl => match get(args[0])?.object {
+        Sysno::Ioctl => match &get(args[0])?.object {
             fs::FileObject::Device(fs::DEV_LITEIPC) => crate::ipc::liteipc::ioctl(args[1], args[2]),
             _ => Err(Errno::ENOTTY),
         },
@@ -62,13 +62,13 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
     }
 }
 
-fn get(fd: usize) -> Result<Arc<OpenFile>, Errno> {
+pub(super) fn get(fd: usize) -> Result<Arc<OpenFile>, Errno> {
     proc::with_fds(|fds| fds.get(fd))?
 }
 
 /// `mmap` of a device file descriptor.
 pub fn mmap_device(fd: usize, len: u64, prot: usize, flags: usize) -> Result<usize, Errno> {
-    match get(fd)?.object {
+    match &get(fd)?.object {
         fs::FileObject::Device(fs::DEV_LITEIPC) => crate::ipc::liteipc::mmap(len, prot, flags),
         _ => Err(Errno::ENODEV),
     }

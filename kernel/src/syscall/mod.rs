@@ -3,6 +3,7 @@
 //! `EFAULT`; nothing a user passes can panic the kernel.
 
 mod file;
+mod net;
 mod process;
 mod system;
 mod thread;
@@ -102,6 +103,16 @@ fn handle(frame: &mut TrapFrame) -> Result<usize, Errno> {
         | Sysno::SetHostname
         | Sysno::GetHostname
         | Sysno::Dmesg => system::handle(sysno, args),
+        Sysno::Socket
+        | Sysno::Bind
+        | Sysno::Listen
+        | Sysno::Accept
+        | Sysno::Connect
+        | Sysno::SendTo
+        | Sysno::RecvFrom
+        | Sysno::GetPeerCred
+        | Sysno::Poll
+        | Sysno::SetNonblock => net::handle(sysno, args),
         Sysno::Open
         | Sysno::Close
         | Sysno::Read

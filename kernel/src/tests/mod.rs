@@ -5,4 +5,5 @@ mod frame;
 mod heap;
 mod paging;
 mod sched;
+mod socket;
 mod timer;

@@ -164,6 +164,7 @@ impl State {
             task.wait.wake_all_handoff();
         } else {
             task.wait.wake_all();
+            crate::poll::notify();
         }
     }
 
@@ -194,6 +195,15 @@ impl Caller {
             gid: cred.gid,
         }
     }
+}
+
+/// Whether thread `tid` has a LiteIPC message waiting (for `poll`).
+pub fn has_message(tid: Tid) -> bool {
+    STATE
+        .lock()
+        .tasks
+        .get(&tid)
+        .is_some_and(|t| !t.queue.is_empty())
 }
 
 /// `open("/dev/lite_ipc")`: gives the calling process its IPC state.
