@@ -162,12 +162,10 @@ mod tests {
     fn random_alloc_free_never_overlaps() {
         let mut pool = PoolAllocator::new(64 * 1024);
         let mut live: alloc::vec::Vec<(usize, usize)> = alloc::vec::Vec::new();
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rng = crate::test_rng::XorShift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            if x % 3 == 0 && !live.is_empty() {
+            let x = rng.next();
+            if x.is_multiple_of(3) && !live.is_empty() {
                 let (off, _) = live.swap_remove((x as usize / 3) % live.len());
                 pool.release(off).expect("live block");
             } else if let Some(off) = pool.alloc((x % 3000) as usize) {

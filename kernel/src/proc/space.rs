@@ -141,46 +141,23 @@ impl AddressSpace {
         };
     }
 
-    /// Maps `frames` (owned by the space from now on) read by `perms` at `va`.
+    /// Maps `frames` (owned by the space from now on) at `va` with `perms`.
     pub fn map_image(&self, va: u64, frames: &[PhysAddr], perms: Perms) -> Result<(), Errno> {
-        let mut inner = self.inner.lock();
-        let len = frames.len() as u64 * PAGE;
-        inner.insert_vma(va, len, perms, VmaKind::Image)?;
-        for (i, frame) in frames.iter().enumerate() {
-            let page = VirtAddr(va + i as u64 * PAGE);
-            inner
-                .table
-                .map(
-                    &mut KernelTableMemory,
-                    page,
-                    *frame,
-                    PAGE,
-                    perms.attrs(),
-                    false,
-                )
-                .map_err(map_errno)?;
-        }
-        cpu::publish_table_writes();
-        Ok(())
+        self.map_frames(va, frames, perms, VmaKind::Image)
     }
 
     /// Maps frames owned by someone else (they are not freed with the space).
     pub fn map_shared(&self, va: u64, frames: &[PhysAddr], perms: Perms) -> Result<(), Errno> {
+        self.map_frames(va, frames, perms, VmaKind::Shared)
+    }
+
+    fn map_frames(&self, va: u64, frames: &[PhysAddr], perms: Perms, kind: VmaKind) -> Result<(), Errno> {
         let mut inner = self.inner.lock();
-        inner.insert_vma(va, frames.len() as u64 * PAGE, perms, VmaKind::Shared)?;
+        inner.insert_vma(va, frames.len() as u64 * PAGE, perms, kind)?;
         for (i, frame) in frames.iter().enumerate() {
             let page = VirtAddr(va + i as u64 * PAGE);
-            inner
-                .table
-                .map(
-                    &mut KernelTableMemory,
-                    page,
-                    *frame,
-                    PAGE,
-                    perms.attrs(),
-                    false,
-                )
-                .map_err(map_errno)?;
+            let mapped = inner.table.map(&mut KernelTableMemory, page, *frame, PAGE, perms.attrs(), false);
+            mapped.map_err(map_errno)?;
         }
         cpu::publish_table_writes();
         Ok(())

@@ -258,17 +258,7 @@ fn huge_file_size_is_truncated() {
     );
 }
 
-/// Tiny deterministic PRNG for the garbage tests.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use crate::test_rng::XorShift;
 
 #[test]
 fn garbage_never_panics() {

@@ -7,21 +7,8 @@ use std::vec::Vec;
 use super::tests::valid;
 use super::*;
 
-/// Tiny deterministic PRNG.
-struct XorShift(u64);
+use crate::test_rng::XorShift;
 
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn le(img: &[u8], at: usize, len: usize) -> u128 {
     img[at..at + len]
@@ -133,22 +120,22 @@ fn mutated_images_never_panic_and_accepted_plans_obey_the_rules() {
     let (mut accepted, mut rejected) = (0usize, 0usize);
     for round in 0..10_000 {
         let mut img = base.clone();
-        for _ in 0..1 + rng.below(6) {
+        for _ in 0..1 + rng.index(6) {
             // Mostly the header and program headers, where a byte matters.
-            let at = if rng.below(4) == 0 {
-                rng.below(img.len())
+            let at = if rng.index(4) == 0 {
+                rng.index(img.len())
             } else {
-                rng.below(headers_end)
+                rng.index(headers_end)
             };
-            img[at] = match rng.below(4) {
+            img[at] = match rng.index(4) {
                 0 => 0,
                 1 => 0xff,
-                2 => img[at] ^ (1 << rng.below(8)),
+                2 => img[at] ^ (1 << rng.index(8)),
                 _ => rng.next() as u8,
             };
         }
-        if rng.below(20) == 0 {
-            img.truncate(rng.below(img.len() + 1));
+        if rng.index(20) == 0 {
+            img.truncate(rng.index(img.len() + 1));
         }
         let limits = &limits[round % 2];
         match load_plan(&img, limits) {

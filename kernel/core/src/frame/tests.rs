@@ -248,19 +248,7 @@ fn alloc_rotates_from_hint() {
     assert_eq!(a.alloc(), None);
 }
 
-/// Tiny deterministic PRNG so the test needs no `rand` crate.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-}
+use crate::test_rng::XorShift;
 
 /// Whether `f` lies outside the hole and the reserved range of the randomized test.
 fn usable_frame(f: PhysAddr) -> bool {

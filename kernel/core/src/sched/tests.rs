@@ -307,23 +307,8 @@ fn double_push_is_caught_in_debug() {
     rq.push_back(Tid(1), p(11));
 }
 
-/// Tiny xorshift64 generator, so the model test needs no `rand`.
-struct XorShift(u64);
+use crate::test_rng::XorShift;
 
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Naive reference: one list of (tid, prio) in global arrival order, with pushed-front
 /// entries placed before every other entry of their level.

@@ -142,21 +142,8 @@ fn copy_on_write_needs_room_for_the_whole_file() {
     assert_eq!(vfs.file_bytes(cfg), Ok(&b"{\"jobs\":[]ab"[..]));
 }
 
-/// Tiny deterministic PRNG for the randomized test.
-struct XorShift(u64);
+use crate::test_rng::XorShift;
 
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'s>(&mut self, items: &[&'s str]) -> &'s str {
-        items[(self.next() as usize) % items.len()]
-    }
-}
 
 #[test]
 fn random_operations_never_panic_and_keep_accounting() {

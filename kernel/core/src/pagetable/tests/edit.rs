@@ -242,19 +242,7 @@ fn destroy_frees_every_table() {
     assert_eq!(mem.live(), 0);
 }
 
-/// Tiny deterministic PRNG so the test needs no `rand` crate.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-}
+use crate::test_rng::XorShift;
 
 /// Expands `for_each_leaf` into per-page translations.
 fn expand(pt: &PageTable, mem: &TestMem) -> BTreeMap<u64, (u64, Attrs)> {
