@@ -92,6 +92,52 @@ impl QemuConfig {
 /// `-initrd` whenever it exists.
 pub const INITRAMFS_NAME: &str = "initramfs.cpio";
 
+/// U-Boot for QEMU's arm64 `virt` machine, from Debian's `u-boot-qemu`: the firmware (`-bios`)
+/// of SD card boots.
+pub const UBOOT_BIOS: &str = "/usr/lib/u-boot/qemu_arm64/u-boot.bin";
+
+/// The kernel command line `cargo xtask image` writes into `extlinux.conf` (`append`); U-Boot
+/// passes it to the kernel as `/chosen/bootargs`.
+pub const SDCARD_BOOTARGS: &str = "console=ttyAMA0 loglevel=info";
+
+/// RAM for SD card boots: U-Boot for QEMU loads the initrd at `ramdisk_addr_r`, 64 MiB into
+/// RAM, so 64 MiB is too little.
+pub const SDCARD_MEM: &str = "128M";
+
+impl QemuConfig {
+    /// The QEMU arguments that boot a disk image through firmware on this board: `bios` (e.g.
+    /// [`UBOOT_BIOS`]) as `-bios` and `disk` as a raw virtio-blk drive, without the console
+    /// arguments. `extra` comes last, as in [`QemuConfig::args`].
+    pub fn disk_args(&self, bios: &Path, disk: &Path) -> Vec<String> {
+        let mut machine = format!("virt,gic-version={}", self.gic);
+        if self.el2 {
+            machine.push_str(",virtualization=on");
+        }
+        let mut args: Vec<String> = vec![
+            "-machine".into(),
+            machine,
+            "-cpu".into(),
+            self.cpu.clone(),
+            "-m".into(),
+            self.mem.clone(),
+            "-nic".into(),
+            "none".into(),
+            "-bios".into(),
+            bios.display().to_string(),
+            "-drive".into(),
+            // QEMU option values escape a comma by doubling it.
+            format!(
+                "if=none,file={},format=raw,id=sd",
+                disk.display().to_string().replace(',', ",,")
+            ),
+            "-device".into(),
+            "virtio-blk-device,drive=sd".into(),
+        ];
+        args.extend(self.extra.iter().cloned());
+        args
+    }
+}
+
 /// The workspace root (the parent of this crate).
 pub fn workspace_root() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -191,8 +237,24 @@ impl Qemu {
         if !image.is_file() {
             return Err(format!("kernel image {} not found", image.display()));
         }
+        Qemu::spawn(&config.args(image))
+    }
+
+    /// Boots the disk image `disk` through the firmware `bios` with `config` (see
+    /// [`QemuConfig::disk_args`]), console on a pipe.
+    pub fn start_disk(config: &QemuConfig, bios: &Path, disk: &Path) -> Result<Qemu, String> {
+        for (what, path) in [("firmware", bios), ("disk image", disk)] {
+            if !path.is_file() {
+                return Err(format!("{what} {} not found", path.display()));
+            }
+        }
+        Qemu::spawn(&config.disk_args(bios, disk))
+    }
+
+    /// Starts QEMU with `args` and the headless console arguments.
+    fn spawn(args: &[String]) -> Result<Qemu, String> {
         let mut child = Command::new(QEMU)
-            .args(config.args(image))
+            .args(args)
             .args(HEADLESS_ARGS)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -368,6 +430,22 @@ mod tests {
             joined,
             "-machine virt,gic-version=2,virtualization=on -cpu cortex-a72 -m 64M -nic none \
              -kernel /tmp/Image -s"
+        );
+    }
+
+    #[test]
+    fn disk_args_boot_firmware_and_a_virtio_disk() {
+        let config = QemuConfig {
+            mem: SDCARD_MEM.into(),
+            extra: vec!["-snapshot".into()],
+            ..Default::default()
+        };
+        let args = config.disk_args(Path::new("/fw/u-boot.bin"), Path::new("/tmp/sd.img"));
+        assert_eq!(
+            args.join(" "),
+            "-machine virt,gic-version=3 -cpu cortex-a72 -m 128M -nic none -bios /fw/u-boot.bin \
+             -drive if=none,file=/tmp/sd.img,format=raw,id=sd -device virtio-blk-device,drive=sd \
+             -snapshot"
         );
     }
 

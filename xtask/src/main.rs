@@ -1,12 +1,14 @@
 //! `cargo xtask <command>`: builds the kernel, boots it under QEMU and runs the test tiers.
 //!
-//! Commands: `build [--debug]`, `run [options] [-- qemu args]`, `gdb [options] [-- qemu args]`,
-//! `test`. Each first installs what is missing (QEMU via apt when root, rustup targets and
-//! components); see `setup`.
+//! Commands: `build [--debug]`, `image [--out FILE] [--size MiB] [--debug]`,
+//! `run [options] [-- qemu args]`, `gdb [options] [-- qemu args]`, `test`. Each first installs
+//! what is missing (QEMU via apt when root, rustup targets and components; U-Boot for
+//! `run --sdcard`); see `setup`.
 
 mod image;
 mod qemu;
 mod rootfs;
+mod sdcard;
 mod setup;
 mod stream;
 mod summary;
@@ -24,6 +26,9 @@ usage: cargo xtask <command>
 
 commands:
   build [--debug]              build the kernel and its Image; print the Image path
+  image [--out FILE] [--size MiB] [--debug]
+                               build, then write an SD card image (MBR, FAT32, extlinux)
+                               for U-Boot; default target/sdcard.img, 64 MiB; print its path
   run [options] [-- qemu args] build, then boot under QEMU with the console on this terminal
   gdb [options] [-- qemu args] like run, but QEMU waits for gdb on :1234 (-s -S)
   test                         run all test tiers; ends with `N passed, N failed`
@@ -34,7 +39,9 @@ run/gdb options:
   --mem SIZE           RAM, e.g. 64M (default 64M)
   --el2                start at EL2 (virtualization=on)
   --debug              boot the debug build instead of release
-  --timeout SECS       kill QEMU after SECS when not on a terminal (default 300)";
+  --timeout SECS       kill QEMU after SECS when not on a terminal (default 300)
+  --sdcard             boot the SD card image (cargo xtask image) through U-Boot
+                       (u-boot-qemu as -bios, the image on virtio-blk; default --mem 128M)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,6 +64,13 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
             let profile = image::Profile::from_args(rest)?;
             setup::ensure_tools()?;
             let image = image::build(profile)?;
+            println!("{}", image.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        "image" => {
+            let opts = sdcard::ImageOptions::parse(rest)?;
+            setup::ensure_tools()?;
+            let image = sdcard::build(&opts)?;
             println!("{}", image.display());
             Ok(ExitCode::SUCCESS)
         }

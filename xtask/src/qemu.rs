@@ -1,12 +1,12 @@
 //! `cargo xtask run` and `cargo xtask gdb`: boot the kernel `Image` under QEMU virt with the
-//! console on this terminal.
+//! console on this terminal; with `--sdcard`, the SD card image through U-Boot instead.
 
 use crate::image::{self, Profile};
-use crate::{Result, describe, setup, stream};
+use crate::{Result, describe, sdcard, setup, stream};
 use std::io::IsTerminal;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
-use systest::{HEADLESS_ARGS, QEMU, QemuConfig};
+use systest::{HEADLESS_ARGS, QEMU, QemuConfig, SDCARD_MEM};
 
 /// Default bound on a run without a terminal.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -20,32 +20,44 @@ pub struct RunOptions {
     pub profile: Profile,
     /// Bound on a run without a terminal.
     pub timeout: Duration,
+    /// Boot the SD card image through U-Boot instead of `-kernel`.
+    pub sdcard: bool,
 }
 
 impl RunOptions {
-    /// Parses `[--gic 2|3] [--cpu C] [--mem M] [--el2] [--debug] [--timeout S] [-- qemu args]`.
+    /// Parses `[--gic 2|3] [--cpu C] [--mem M] [--el2] [--debug] [--timeout S] [--sdcard]
+    /// [-- qemu args]`. `--sdcard` without `--mem` gets [`SDCARD_MEM`].
     pub fn parse(args: &[String]) -> Result<RunOptions> {
         let mut opts = RunOptions {
             config: QemuConfig::default(),
             profile: Profile::Release,
             timeout: DEFAULT_TIMEOUT,
+            sdcard: false,
         };
+        let mut mem_given = false;
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
             match arg.as_str() {
                 "--gic" => opts.config.gic = parse_gic(value()?)?,
                 "--cpu" => opts.config.cpu = value()?.clone(),
-                "--mem" => opts.config.mem = value()?.clone(),
+                "--mem" => {
+                    opts.config.mem = value()?.clone();
+                    mem_given = true;
+                }
                 "--timeout" => opts.timeout = parse_secs(value()?)?,
                 "--el2" => opts.config.el2 = true,
                 "--debug" => opts.profile = Profile::Debug,
+                "--sdcard" => opts.sdcard = true,
                 "--" => {
                     opts.config.extra = args.cloned().collect();
                     break;
                 }
                 other => return Err(format!("unknown option {other:?} (see cargo xtask help)")),
             }
+        }
+        if opts.sdcard && !mem_given {
+            opts.config.mem = SDCARD_MEM.into();
         }
         Ok(opts)
     }
@@ -69,19 +81,31 @@ fn parse_secs(value: &str) -> Result<Duration> {
 /// Builds and boots the kernel; exits with QEMU's status.
 pub fn run(opts: &RunOptions) -> Result<ExitCode> {
     setup::ensure_tools()?;
-    let image = image::build(opts.profile)?;
-    boot(&opts.config, &image, Some(opts.timeout))
+    let args = build(opts, &opts.config)?;
+    boot(&args, Some(opts.timeout))
+}
+
+/// Builds what `opts` boots and returns the QEMU arguments for `config`: the `Image` as
+/// `-kernel`, or with `--sdcard` the SD card image (at its default path) through U-Boot.
+fn build(opts: &RunOptions, config: &QemuConfig) -> Result<Vec<String>> {
+    if opts.sdcard {
+        let bios = sdcard::ensure_uboot()?;
+        let disk = sdcard::build(&sdcard::ImageOptions::new(opts.profile))?;
+        Ok(config.disk_args(&bios, &disk))
+    } else {
+        Ok(config.args(&image::build(opts.profile)?))
+    }
 }
 
 /// Builds the kernel and boots it halted, waiting for gdb on :1234.
 pub fn gdb(opts: &RunOptions) -> Result<ExitCode> {
     setup::ensure_tools()?;
-    let image = image::build(opts.profile)?;
-    let elf = image::elf_path(opts.profile);
     let mut config = opts.config.clone();
     config
         .extra
         .splice(0..0, ["-s".to_string(), "-S".to_string()]);
+    let args = build(opts, &config)?;
+    let elf = image::elf_path(opts.profile);
     eprintln!("xtask: QEMU waits for gdb on :1234; in another terminal run:");
     eprintln!(
         "  gdb-multiarch -q -ex 'target remote :1234' {}",
@@ -94,18 +118,14 @@ pub fn gdb(opts: &RunOptions) -> Result<ExitCode> {
     if setup::which("gdb-multiarch").is_none() {
         eprintln!("  gdb-multiarch is not installed: apt-get install gdb-multiarch");
     }
-    boot(&config, &image, None)
+    boot(&args, None)
 }
 
-/// Boots `image`: on a terminal with `-nographic` and no time limit; otherwise headless with
-/// stdin from /dev/null, killed after `timeout`.
-fn boot(
-    config: &QemuConfig,
-    image: &std::path::Path,
-    timeout: Option<Duration>,
-) -> Result<ExitCode> {
+/// Runs QEMU with `args`: on a terminal with `-nographic` and no time limit; otherwise
+/// headless with stdin from /dev/null, killed after `timeout`.
+fn boot(args: &[String], timeout: Option<Duration>) -> Result<ExitCode> {
     let mut cmd = Command::new(QEMU);
-    cmd.args(config.args(image));
+    cmd.args(args);
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         cmd.arg("-nographic");
@@ -148,6 +168,16 @@ mod tests {
         let opts = RunOptions::parse(&[]).expect("parses");
         assert_eq!(opts.config, QemuConfig::default());
         assert_eq!(opts.profile, Profile::Release);
+        assert!(!opts.sdcard);
+    }
+
+    #[test]
+    fn sdcard_needs_more_memory_unless_told() {
+        let opts = RunOptions::parse(&strings(&["--sdcard"])).expect("parses");
+        assert!(opts.sdcard);
+        assert_eq!(opts.config.mem, SDCARD_MEM);
+        let opts = RunOptions::parse(&strings(&["--mem", "256M", "--sdcard"])).expect("parses");
+        assert_eq!(opts.config.mem, "256M");
     }
 
     #[test]

@@ -39,25 +39,31 @@ fn ensure_qemu() -> Result<()> {
     if which(QEMU).is_some() {
         return Ok(());
     }
-    if !is_root() {
-        return Err(format!(
-            "{QEMU} not found; install it (Debian/Ubuntu: sudo apt-get install \
-             --no-install-recommends {QEMU_PACKAGE}) or run this command as root"
-        ));
-    }
-    eprintln!("xtask: {QEMU} missing; installing {QEMU_PACKAGE} with apt-get");
-    run_checked(Command::new("apt-get").arg("update"))?;
-    run_checked(
-        Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", QEMU_PACKAGE])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
+    apt_install(QEMU_PACKAGE, &format!("{QEMU} not found"))?;
     match which(QEMU) {
         Some(_) => Ok(()),
         None => Err(format!(
             "{QEMU_PACKAGE} installed but {QEMU} is still not on PATH"
         )),
     }
+}
+
+/// Installs the Debian `package` with apt-get (update, then install without recommends) when
+/// root; otherwise fails with `missing` and what to install.
+pub fn apt_install(package: &str, missing: &str) -> Result<()> {
+    if !is_root() {
+        return Err(format!(
+            "{missing}; install it (Debian/Ubuntu: sudo apt-get install \
+             --no-install-recommends {package}) or run this command as root"
+        ));
+    }
+    eprintln!("xtask: {missing}; installing {package} with apt-get");
+    run_checked(Command::new("apt-get").arg("update"))?;
+    run_checked(
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", package])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
 }
 
 /// Adds the rustup `kind` ("target" or "component") items in `wanted` that are missing, for

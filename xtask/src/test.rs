@@ -139,8 +139,12 @@ fn kernel_tests(gic: u8, cpu: &str) -> Counts {
     })
 }
 
-/// Builds the release `Image`, then boots it in the system tests.
+/// Builds the release `Image`, then boots it in the system tests (the SD card tests boot
+/// through U-Boot, installed here when missing).
 fn system_tests() -> Counts {
+    if let Err(e) = crate::sdcard::ensure_uboot() {
+        eprintln!("xtask: {e}; the SD card system tests will fail");
+    }
     let image = match image::build(Profile::Release) {
         Ok(image) => image,
         Err(e) => {
