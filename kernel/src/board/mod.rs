@@ -119,7 +119,8 @@ impl BoardInfo {
         if info.memory.as_slice().is_empty() {
             return Err(BoardError::NoMemory);
         }
-        if let Some(node) = find_uart(&fdt) {
+        info.read_chosen(&fdt);
+        if let Some(node) = find_uart(&fdt, info.bootargs()) {
             info.uart = first_range(node, 0);
             info.uart_irq = node
                 .property("interrupts")
@@ -128,7 +129,6 @@ impl BoardInfo {
         info.gic = find_gic(&fdt);
         info.timer_irq = find_timer_irq(&fdt);
         info.psci = find_psci(&fdt);
-        info.read_chosen(&fdt);
         Ok(info)
     }
 
@@ -206,7 +206,25 @@ fn is_pl011(node: &FdtNode<'_, '_>) -> bool {
         .is_some_and(|c| c.all().any(|s| s == "arm,pl011"))
 }
 
-fn find_uart<'b, 'a>(fdt: &'b Fdt<'a>) -> Option<FdtNode<'b, 'a>> {
+/// The console UART: `console=ttyAMA<n>` on the command line names alias `serial<n>`;
+/// otherwise `/chosen/stdout-path`; otherwise the first PL011.
+fn find_uart<'b, 'a>(fdt: &'b Fdt<'a>, bootargs: &str) -> Option<FdtNode<'b, 'a>> {
+    let requested = kcore::bootargs::BootArgs::new(bootargs)
+        .get("console")
+        .and_then(|c| c.split(',').next())
+        .and_then(|tty| tty.strip_prefix("ttyAMA"))
+        .and_then(|n| {
+            // "serial<n>" without allocating: the heap does not exist yet.
+            let mut name = *b"serial\0\0\0";
+            let digits = n.as_bytes();
+            if digits.is_empty() || digits.len() > 3 || !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            name[6..6 + digits.len()].copy_from_slice(digits);
+            let alias = core::str::from_utf8(&name[..6 + digits.len()]).ok()?;
+            fdt.aliases()?.resolve_node(alias)
+        })
+        .filter(is_pl011);
     let stdout = fdt
         .find_node("/chosen")
         .and_then(|c| c.property("stdout-path"))
@@ -217,7 +235,9 @@ fn find_uart<'b, 'a>(fdt: &'b Fdt<'a>) -> Option<FdtNode<'b, 'a>> {
                 .or_else(|| fdt.aliases()?.resolve_node(path))
         })
         .filter(is_pl011);
-    stdout.or_else(|| fdt.find_compatible(&["arm,pl011"]))
+    requested
+        .or(stdout)
+        .or_else(|| fdt.find_compatible(&["arm,pl011"]))
 }
 
 /// The INTID of entry `index` of a GIC `interrupts` property: (type, number, flags) cells,

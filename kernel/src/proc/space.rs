@@ -151,12 +151,25 @@ impl AddressSpace {
         self.map_frames(va, frames, perms, VmaKind::Shared)
     }
 
-    fn map_frames(&self, va: u64, frames: &[PhysAddr], perms: Perms, kind: VmaKind) -> Result<(), Errno> {
+    fn map_frames(
+        &self,
+        va: u64,
+        frames: &[PhysAddr],
+        perms: Perms,
+        kind: VmaKind,
+    ) -> Result<(), Errno> {
         let mut inner = self.inner.lock();
         inner.insert_vma(va, frames.len() as u64 * PAGE, perms, kind)?;
         for (i, frame) in frames.iter().enumerate() {
             let page = VirtAddr(va + i as u64 * PAGE);
-            let mapped = inner.table.map(&mut KernelTableMemory, page, *frame, PAGE, perms.attrs(), false);
+            let mapped = inner.table.map(
+                &mut KernelTableMemory,
+                page,
+                *frame,
+                PAGE,
+                perms.attrs(),
+                false,
+            );
             mapped.map_err(map_errno)?;
         }
         cpu::publish_table_writes();
