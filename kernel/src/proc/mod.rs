@@ -118,6 +118,28 @@ pub fn dup_fd_into(from: Pid, fd: usize, to: Pid) -> Result<usize, Errno> {
         .insert(file, false)
 }
 
+/// Whether process `pid` has descriptor `fd` open.
+pub fn fd_exists(pid: Pid, fd: usize) -> Result<(), Errno> {
+    PROCS
+        .lock()
+        .procs
+        .get(&pid)
+        .ok_or(Errno::ESRCH)?
+        .fds
+        .get(fd)
+        .map(|_| ())
+}
+
+/// Closes descriptor `fd` of process `pid` (undoing a LiteIPC OBJ_FD transfer).
+pub fn close_fd_of(pid: Pid, fd: usize) {
+    let file = PROCS
+        .lock()
+        .procs
+        .get_mut(&pid)
+        .and_then(|p| p.fds.close(fd).ok());
+    drop(file); // outside the table lock: closing may wake sockets
+}
+
 /// Credentials of a process (the kernel is root).
 pub fn cred(pid: Pid) -> Cred {
     PROCS

@@ -225,6 +225,14 @@ impl AddressSpace {
         if !inner.covered(start, end) {
             return Err(Errno::ENOMEM);
         }
+        // Memory the space does not own (a LiteIPC pool) keeps the rights it was mapped with.
+        if inner
+            .vmas
+            .range(..end)
+            .any(|(&s, v)| v.end > start && s < end && v.kind == VmaKind::Shared)
+        {
+            return Err(Errno::EACCES);
+        }
         inner.split_at(start);
         inner.split_at(end);
         let starts: alloc::vec::Vec<u64> = inner.vmas.range(start..end).map(|(s, _)| *s).collect();

@@ -262,6 +262,11 @@ pub fn mmap(len: u64, prot: usize, flags: usize) -> Result<usize, Errno> {
     pool.user_va = va;
     let mut state = STATE.lock();
     let process = state.procs.get_mut(&pid).ok_or(Errno::EBADF)?;
+    if process.pool.is_some() {
+        drop(state);
+        let _ = space.unmap(va, (pages * PAGE_SIZE) as u64); // lost a race: undo, then free
+        return Err(Errno::EEXIST);
+    }
     process.pool = Some(pool);
     Ok(va as usize)
 }

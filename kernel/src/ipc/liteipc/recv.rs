@@ -36,8 +36,10 @@ pub(super) fn send_recv(caller: Caller, arg: usize) -> Result<usize, Errno> {
         STATE.lock().task(caller.tid, caller.pid).awaiting = Some(awaiting);
     }
     if content.flag & RECV != 0 {
-        let timeout = (content.flag & SEND != 0)
-            .then(|| time::now() + time::ns_to_ticks(LITEIPC_TIMEOUT_MS * 1_000_000));
+        // The 5 s bound applies to waiting for a reply; a server that replied and now waits
+        // for its next request may wait as long as it likes.
+        let timeout =
+            awaiting.map(|_| time::now() + time::ns_to_ticks(LITEIPC_TIMEOUT_MS * 1_000_000));
         content.in_msg = receive(caller, awaiting, timeout)?;
         user::write_struct(arg, &content)?;
     }

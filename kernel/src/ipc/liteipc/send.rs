@@ -63,8 +63,14 @@ pub(super) fn send(
         total: ptrs_at + ptr_bytes,
     };
     if msg.target.handle == 0 && msg.msg_type == msg_type::MT_REQUEST {
+        // Upstream counts header + data + offsets + buffers, without our alignment padding.
         let limit = state.cms.map_or(0, |c| c.max_msg_size);
-        if plan.total > limit {
+        let ptr_sizes: usize = objects
+            .iter()
+            .filter(|o| o.obj_type == obj_type::OBJ_PTR)
+            .map(|o| o.as_ptr().0 as usize)
+            .sum();
+        if HEADER + data_size + 8 * count + ptr_sizes > limit {
             return Err(Errno::EINVAL);
         }
     }
@@ -191,7 +197,9 @@ fn deliver(
 }
 
 /// Copies OBJ_PTR buffers into the pool, duplicates OBJ_FDs, grants OBJ_SVC access, and
-/// writes each rewritten object over its place in the pool's copy of the data.
+/// writes each rewritten object over its place in the pool's copy of the data. Everything
+/// that can fail without side effects runs first; fd duplications and grants come last and
+/// are undone if one of them fails, so a message that is not delivered leaves nothing behind.
 fn translate_objects(
     state: &mut State,
     caller: Caller,
@@ -200,67 +208,118 @@ fn translate_objects(
     plan: &Plan,
     block: usize,
 ) -> Result<(), Errno> {
+    let mut rewritten = Vec::with_capacity(objects.len());
     let mut ptr_at = plan.ptrs_at;
-    for (&off, obj) in offsets.iter().zip(objects) {
-        let rewritten = match obj.obj_type {
+    for obj in objects {
+        rewritten.push(match obj.obj_type {
             obj_type::OBJ_PTR => {
                 let (size, addr) = obj.as_ptr();
-                let pool = state
-                    .procs
-                    .get(&plan.to.pid)
-                    .and_then(|p| p.pool.as_ref())
-                    .ok_or(Errno::EINVAL)?;
+                let pool = receiver_pool(state, plan)?;
                 pool.copy_from_user(block + ptr_at, addr, size as usize)?;
                 let pool_addr = pool.user_va + (block + ptr_at) as u64;
                 ptr_at += (size as usize).next_multiple_of(16);
                 SpecialObj::ptr(size, pool_addr)
             }
             obj_type::OBJ_FD => {
-                SpecialObj::fd(
-                    proc::dup_fd_into(caller.pid, obj.as_fd() as usize, plan.to.pid)? as u32,
-                )
+                proc::fd_exists(caller.pid, obj.as_fd() as usize)?;
+                *obj
             }
             obj_type::OBJ_SVC => {
-                SpecialObj::svc(pass_service(state, caller, obj.as_svc(), plan.to.pid)?)
+                check_service(state, caller, obj.as_svc())?;
+                *obj
             }
             _ => return Err(Errno::EINVAL),
-        };
-        let pool = state
-            .procs
-            .get(&plan.to.pid)
-            .and_then(|p| p.pool.as_ref())
-            .ok_or(Errno::EINVAL)?;
-        pool.write(block + plan.data_at + off as usize, rewritten.as_bytes())?;
+        });
+    }
+    apply_side_effects(state, caller, plan, &mut rewritten)?;
+    let pool = receiver_pool(state, plan)?;
+    for (&off, obj) in offsets.iter().zip(&rewritten) {
+        pool.write(block + plan.data_at + off as usize, obj.as_bytes())?;
     }
     Ok(())
 }
 
-/// An OBJ_SVC: the receiver may reach the service from now on. Handle u32::MAX with token 1
-/// asks for a new handle for the sending thread.
+fn receiver_pool<'s>(state: &'s State, plan: &Plan) -> Result<&'s super::pool::Pool, Errno> {
+    state
+        .procs
+        .get(&plan.to.pid)
+        .and_then(|p| p.pool.as_ref())
+        .ok_or(Errno::EINVAL)
+}
+
+/// Duplicates fds and grants services for the receiver; on failure undoes what it did.
+fn apply_side_effects(
+    state: &mut State,
+    caller: Caller,
+    plan: &Plan,
+    objects: &mut [SpecialObj],
+) -> Result<(), Errno> {
+    let mut new_fds = Vec::new();
+    let mut new_grants = Vec::new();
+    let mut result = Ok(());
+    for obj in objects.iter_mut() {
+        let step = match obj.obj_type {
+            obj_type::OBJ_FD => proc::dup_fd_into(caller.pid, obj.as_fd() as usize, plan.to.pid)
+                .map(|fd| {
+                    new_fds.push(fd);
+                    *obj = SpecialObj::fd(fd as u32);
+                }),
+            obj_type::OBJ_SVC => {
+                pass_service(state, caller, obj.as_svc(), plan.to.pid).map(|(svc, granted)| {
+                    if granted {
+                        new_grants.push(svc.handle);
+                    }
+                    *obj = SpecialObj::svc(svc);
+                })
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = step {
+            result = Err(e);
+            break;
+        }
+    }
+    if result.is_err() {
+        new_fds
+            .into_iter()
+            .for_each(|fd| proc::close_fd_of(plan.to.pid, fd));
+        if let Some(receiver) = state.procs.get_mut(&plan.to.pid) {
+            new_grants.into_iter().for_each(|h| receiver.revoke(h));
+        }
+    }
+    result
+}
+
+/// Whether the caller may pass `svc` on (handle u32::MAX with token 1 asks for a new handle
+/// for the sending thread, which it may always do).
+fn check_service(state: &State, caller: Caller, svc: SvcIdentity) -> Result<(), Errno> {
+    if svc.handle == u32::MAX && svc.token == 1 {
+        return Ok(());
+    }
+    let entry = state.resolve(svc.handle).ok_or(Errno::EINVAL)?;
+    let may = entry.pid == caller.pid
+        || svc.handle == 0
+        || state
+            .procs
+            .get(&caller.pid)
+            .is_some_and(|p| p.can_reach(svc.handle));
+    if may { Ok(()) } else { Err(Errno::EACCES) }
+}
+
+/// An OBJ_SVC: the receiver may reach the service from now on. Returns the identity as the
+/// receiver sees it and whether the grant is new.
 fn pass_service(
     state: &mut State,
     caller: Caller,
     mut svc: SvcIdentity,
     receiver: u32,
-) -> Result<SvcIdentity, Errno> {
+) -> Result<(SvcIdentity, bool), Errno> {
+    check_service(state, caller, svc)?;
     if svc.handle == u32::MAX && svc.token == 1 {
         svc.handle = gen_handle(state, caller.tid, caller.pid)?;
-    } else {
-        let entry = state.resolve(svc.handle).ok_or(Errno::EINVAL)?;
-        let may = entry.pid == caller.pid
-            || svc.handle == 0
-            || state
-                .procs
-                .get(&caller.pid)
-                .is_some_and(|p| p.can_reach(svc.handle));
-        if !may {
-            return Err(Errno::EACCES);
-        }
     }
-    state
-        .procs
-        .get_mut(&receiver)
-        .ok_or(Errno::EINVAL)?
-        .grant(svc.handle);
-    Ok(svc)
+    let process = state.procs.get_mut(&receiver).ok_or(Errno::EINVAL)?;
+    let granted = !process.can_reach(svc.handle);
+    process.grant(svc.handle);
+    Ok((svc, granted))
 }
