@@ -299,8 +299,8 @@ mod tests {
     fn special_objects_round_trip() {
         assert_eq!(SpecialObj::fd(7).as_fd(), 7);
         assert_eq!(
-            SpecialObj::ptr(100, 0xdead_beef_00).as_ptr(),
-            (100, 0xdead_beef_00)
+            SpecialObj::ptr(100, 0x00de_adbe_ef00).as_ptr(),
+            (100, 0x00de_adbe_ef00)
         );
         let id = SvcIdentity {
             handle: 3,

@@ -5,6 +5,7 @@
 //! what is missing (QEMU via apt when root, rustup targets and components; U-Boot for
 //! `run --sdcard`); see `setup`.
 
+mod bench;
 mod image;
 mod qemu;
 mod rootfs;
@@ -32,6 +33,8 @@ commands:
   run [options] [-- qemu args] build, then boot under QEMU with the console on this terminal
   gdb [options] [-- qemu args] like run, but QEMU waits for gdb on :1234 (-s -S)
   test                         run all test tiers; ends with `N passed, N failed`
+  bench                        boot /bin/ipc_bench under -icount and print instructions per
+                               operation (also target/bench.json)
 
 run/gdb options:
   --gic 2|3            GIC version (default 3)
@@ -77,6 +80,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         "run" => qemu::run(&qemu::RunOptions::parse(rest)?),
         "gdb" => qemu::gdb(&qemu::RunOptions::parse(rest)?),
         "test" if rest.is_empty() => test::run_all(),
+        "bench" if rest.is_empty() => bench::run(),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -106,10 +106,11 @@ impl Pl011 {
 
     /// Takes every byte waiting in the receive FIFO and acknowledges the interrupt.
     pub fn drain_received(&self, mut sink: impl FnMut(u8)) {
+        // Acknowledge first: a byte arriving during the drain raises the interrupt again.
+        self.regs.icr.write(INT::RX::SET + INT::RT::SET);
         while !self.regs.fr.is_set(FR::RXFE) {
             sink((self.regs.dr.get() & 0xFF) as u8);
         }
-        self.regs.icr.write(INT::RX::SET + INT::RT::SET);
     }
 
     /// Waits until everything written has left the UART.

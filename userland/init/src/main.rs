@@ -1,77 +1,36 @@
-//! `/bin/init`, pid 1 (for now): starts `/bin/hello a b` and `/bin/utest` one after the
-//! other, reports how each ended, reaps any orphans handed to it, and returns 0, after
-//! which the kernel powers off. A fuller init (services, respawn) comes later.
+//! `/bin/init`, pid 1: OpenHarmony's startup_init_lite (openharmony-facts.md section 3).
+//!
+//! 1. Loads `/etc/init.cfg` (or the file named by `init.cfg=PATH` in the kernel command
+//!    line, which the kernel passes as `BOOTARGS`). A file that cannot be read or is not
+//!    JSON falls back to a built-in console shell; bad entries are logged and skipped.
+//! 2. Starts the control thread on `/dev/initctl` (see [`control`]).
+//! 3. Runs the jobs `pre-init`, `init`, `post-init` (see [`jobs`]).
+//! 4. Supervises the services forever (see [`supervisor`]): pid 1 never exits, except
+//!    to bring the machine down.
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
 
-use ulib::process::{self, Pid, SpawnOptions};
-use ulib::{Errno, println};
+extern crate alloc;
 
-/// Programs run in order, with their arguments.
-const PROGRAMS: [(&str, &[&str]); 2] = [("/bin/hello", &["a", "b"]), ("/bin/utest", &[])];
+mod config;
+mod control;
+mod jobs;
+mod supervisor;
 
-/// Environment every child gets.
-const ENV: [&str; 2] = ["PATH=/bin", "HOME=/"];
+use ulib::{println, process, thread};
 
 fn main() -> i32 {
     println!("init: started (pid {})", process::getpid());
-    let mut failures = 0;
-    for (path, args) in PROGRAMS {
-        if !run(path, args) {
-            failures += 1;
-        }
+    let config = config::load();
+    supervisor::install(config.services.clone());
+    let priority = thread::current_priority().unwrap_or(thread::USER_PRIORITY_MIN);
+    if let Err(e) = control::spawn(priority) {
+        println!("init: cannot start the control thread: {e:?}");
     }
-    reap_orphans();
-    if failures > 0 {
-        println!("init: {failures} program(s) failed");
-    }
-    println!("init: all done");
-    0
-}
-
-/// Runs one program to completion; true when it exited with status 0.
-fn run(path: &str, args: &[&str]) -> bool {
-    let pid = match process::spawn(path, args, &ENV, SpawnOptions::default()) {
-        Ok(pid) => pid,
-        Err(e) => {
-            println!("init: cannot spawn {path}: {e:?}");
-            return false;
-        }
-    };
-    match process::wait(pid) {
-        Ok(status) => {
-            println!("init: {path} {status}");
-            status.success()
-        }
-        Err(e) => {
-            println!("init: wait for {path} (pid {pid}) failed: {e:?}");
-            false
-        }
-    }
-}
-
-/// Reaps every child that has already ended (orphans re-parented to init included),
-/// until the kernel says there are no children left or none has ended yet.
-fn reap_orphans() {
-    loop {
-        match process::try_wait_any() {
-            Ok(Some((pid, status))) => report_orphan(pid, status),
-            Ok(None) => {
-                println!("init: children still running, not waiting for them");
-                return;
-            }
-            Err(Errno::ECHILD) => return,
-            Err(e) => {
-                println!("init: wait failed: {e:?}");
-                return;
-            }
-        }
-    }
-}
-
-fn report_orphan(pid: Pid, status: process::ExitStatus) {
-    println!("init: reaped orphan pid {pid}: {status}");
+    jobs::run_all(&config);
+    println!("init: jobs done; supervising services");
+    supervisor::supervise()
 }
 
 ulib::entry!(main);

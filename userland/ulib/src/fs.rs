@@ -124,6 +124,21 @@ impl Metadata {
         self.0.mode & S_IFMT == S_IFDIR
     }
 
+    /// Owner uid.
+    pub fn uid(&self) -> u32 {
+        self.0.uid
+    }
+
+    /// Owner gid.
+    pub fn gid(&self) -> u32 {
+        self.0.gid
+    }
+
+    /// Permission bits only (no type bits).
+    pub fn permissions(&self) -> u32 {
+        self.0.mode & 0o7777
+    }
+
     /// A character device.
     pub fn is_char_device(&self) -> bool {
         self.0.mode & S_IFMT == S_IFCHR
@@ -157,6 +172,78 @@ pub fn write(path: &str, data: &[u8]) -> Result<(), Errno> {
 /// Metadata of `path`.
 pub fn metadata(path: &str) -> Result<Metadata, Errno> {
     File::open(path)?.metadata()
+}
+
+/// Metadata of `path` without opening it (`stat`).
+pub fn stat(path: &str) -> Result<Metadata, Errno> {
+    let mut stat = Stat::default();
+    sys::stat(path.as_bytes(), &mut stat)?;
+    Ok(Metadata(stat))
+}
+
+/// Creates directory `path` with permission bits `mode`, owned by the caller.
+pub fn create_dir(path: &str, mode: u32) -> Result<(), Errno> {
+    sys::mkdir(path.as_bytes(), mode).map(drop)
+}
+
+/// Removes the empty directory `path`.
+pub fn remove_dir(path: &str) -> Result<(), Errno> {
+    sys::rmdir(path.as_bytes()).map(drop)
+}
+
+/// Removes the file `path`.
+pub fn remove_file(path: &str) -> Result<(), Errno> {
+    sys::unlink(path.as_bytes()).map(drop)
+}
+
+/// Sets the permission bits of `path`.
+pub fn set_permissions(path: &str, mode: u32) -> Result<(), Errno> {
+    sys::chmod(path.as_bytes(), mode).map(drop)
+}
+
+/// Changes the owner of `path` (`None` keeps that id).
+pub fn chown(path: &str, uid: Option<u32>, gid: Option<u32>) -> Result<(), Errno> {
+    sys::chown(
+        path.as_bytes(),
+        uid.unwrap_or(u32::MAX),
+        gid.unwrap_or(u32::MAX),
+    )
+    .map(drop)
+}
+
+/// Mounts a `fstype` filesystem from `source` on the directory `target` with `options`
+/// (`tmpfs`/`ramfs` work; other types give `ENODEV`).
+pub fn mount(source: &str, target: &str, fstype: &str, options: &str) -> Result<(), Errno> {
+    let text = |s: &str| abi::syscall::UserStr {
+        ptr: s.as_ptr() as usize,
+        len: s.len(),
+    };
+    let request = abi::syscall::MountRequest {
+        source: text(source),
+        target: text(target),
+        fstype: text(fstype),
+        options: text(options),
+    };
+    sys::mount(&request).map(drop)
+}
+
+/// `ls -l` style permission string of `mode` (`drwxr-xr-x`).
+pub fn mode_string(mode: u32) -> String {
+    let kind = match mode & S_IFMT {
+        S_IFDIR => 'd',
+        S_IFCHR => 'c',
+        S_IFREG => '-',
+        _ => '?',
+    };
+    let mut out = String::with_capacity(10);
+    out.push(kind);
+    for shift in [6u32, 3, 0] {
+        let bits = (mode >> shift) & 7;
+        out.push(if bits & 4 != 0 { 'r' } else { '-' });
+        out.push(if bits & 2 != 0 { 'w' } else { '-' });
+        out.push(if bits & 1 != 0 { 'x' } else { '-' });
+    }
+    out
 }
 
 /// One directory entry.
@@ -308,6 +395,13 @@ mod tests {
             Some(Err(Errno::EINVAL))
         ));
         assert_eq!(Dirents::new(&[]).next(), None);
+    }
+
+    #[test]
+    fn mode_strings() {
+        assert_eq!(mode_string(S_IFDIR | 0o755), "drwxr-xr-x");
+        assert_eq!(mode_string(S_IFREG | 0o640), "-rw-r-----");
+        assert_eq!(mode_string(S_IFCHR | 0o600), "crw-------");
     }
 
     #[test]

@@ -31,6 +31,7 @@ mod rt;
 pub mod startup;
 pub mod sync;
 pub mod sys;
+pub mod system;
 pub mod thread;
 pub mod time;
 

@@ -58,6 +58,12 @@ pub fn read(fd: usize, into: Foreign) -> Result<usize, Errno> {
     call(Sysno::Read, [fd, into.addr, into.len, 0, 0, 0])
 }
 
+/// `ioctl(fd, cmd, range.addr)`: a pointer argument that is not our memory (null, kernel),
+/// for any command; the kernel must fail (EFAULT) without touching memory of ours.
+pub fn ioctl(fd: usize, cmd: usize, arg: Foreign) -> Result<usize, Errno> {
+    call(Sysno::Ioctl, [fd, cmd, arg.addr, 0, 0, 0])
+}
+
 /// `open(path range, flags, 0)`: the kernel must fail with EFAULT.
 pub fn open(path: Foreign, flags: usize) -> Result<usize, Errno> {
     call(Sysno::Open, [path.addr, path.len, flags, 0, 0, 0])

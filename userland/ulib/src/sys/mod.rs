@@ -18,6 +18,7 @@
 
 pub mod heap;
 pub mod hostile;
+pub mod ipc;
 mod mapping;
 #[cfg(target_os = "none")]
 mod start;
@@ -25,7 +26,7 @@ pub(crate) mod thread;
 
 pub use mapping::Mapping;
 
-use abi::syscall::{MemInfo, SpawnRequest, Stat};
+use abi::syscall::{MemInfo, MountRequest, SpawnRequest, Stat, TaskInfo};
 use abi::{Errno, Sysno};
 use core::sync::atomic::AtomicU32;
 
@@ -262,11 +263,31 @@ pub fn write(fd: usize, buf: &[u8]) -> Result<usize, Errno> {
 }
 
 /// `ioctl(fd, cmd, &mut arg) -> value`, for commands whose argument is exactly a `T`.
+///
+/// LiteIPC's `IPC_SEND_RECV_MSG` is refused here (EINVAL, without calling): its
+/// `BUFF_FREE` could free a message safe code is reading. Use [`ipc`] for it.
 pub fn ioctl<T>(fd: usize, cmd: usize, arg: &mut T) -> Result<usize, Errno>
 where
     T: zerocopy::FromBytes + zerocopy::IntoBytes,
 {
+    if cmd == abi::liteipc::IPC_SEND_RECV_MSG {
+        return Err(Errno::EINVAL);
+    }
     call3(Sysno::Ioctl, fd, cmd, core::ptr::from_mut(arg) as usize)
+}
+
+/// `ioctl(fd, cmd, value)` for commands that take their argument by value (LiteIPC's
+/// `IPC_SET_CMS`, `IPC_SET_IPC_THREAD`, `IPC_WAIT_CMS`). Only commands whose `_IOC`
+/// encoding says "no data transfer" (direction and size 0) are passed on: drivers of this
+/// kernel encode every command that reads or writes user memory with a direction, so these
+/// cannot touch our memory whatever `value` is. Others: EINVAL without calling.
+pub fn ioctl_value(fd: usize, cmd: usize, value: usize) -> Result<usize, Errno> {
+    /// Direction (bits 30..32) and size (bits 16..30) of an `_IOC` number.
+    const IOC_DIR_AND_SIZE: usize = 0xFFFF_0000;
+    if cmd & IOC_DIR_AND_SIZE != 0 || cmd > u32::MAX as usize {
+        return Err(Errno::EINVAL);
+    }
+    call3(Sysno::Ioctl, fd, cmd, value)
 }
 
 /// `fstat(fd, &mut stat)`.
@@ -292,6 +313,91 @@ pub fn dup(fd: usize) -> Result<usize, Errno> {
 /// `meminfo(&mut info)`.
 pub fn meminfo(info: &mut MemInfo) -> Result<usize, Errno> {
     call1(Sysno::MemInfo, core::ptr::from_mut(info) as usize)
+}
+
+/// `tasklist(buf, max) -> count`: the kernel writes at most `buf.len()` entries into `buf`.
+pub fn tasklist(buf: &mut [TaskInfo]) -> Result<usize, Errno> {
+    call2(Sysno::TaskList, buf.as_mut_ptr() as usize, buf.len())
+}
+
+/// `mkdir(path, mode)`.
+pub fn mkdir(path: &[u8], mode: u32) -> Result<usize, Errno> {
+    call3(
+        Sysno::Mkdir,
+        path.as_ptr() as usize,
+        path.len(),
+        mode as usize,
+    )
+}
+
+/// `rmdir(path)`.
+pub fn rmdir(path: &[u8]) -> Result<usize, Errno> {
+    call2(Sysno::Rmdir, path.as_ptr() as usize, path.len())
+}
+
+/// `unlink(path)`.
+pub fn unlink(path: &[u8]) -> Result<usize, Errno> {
+    call2(Sysno::Unlink, path.as_ptr() as usize, path.len())
+}
+
+/// `chmod(path, mode)`.
+pub fn chmod(path: &[u8], mode: u32) -> Result<usize, Errno> {
+    call3(
+        Sysno::Chmod,
+        path.as_ptr() as usize,
+        path.len(),
+        mode as usize,
+    )
+}
+
+/// `chown(path, uid, gid)` (`u32::MAX` keeps that id).
+pub fn chown(path: &[u8], uid: u32, gid: u32) -> Result<usize, Errno> {
+    call(
+        Sysno::Chown,
+        [
+            path.as_ptr() as usize,
+            path.len(),
+            uid as usize,
+            gid as usize,
+            0,
+            0,
+        ],
+    )
+}
+
+/// `stat(path, &mut stat)`.
+pub fn stat(path: &[u8], stat: &mut Stat) -> Result<usize, Errno> {
+    call3(
+        Sysno::Stat,
+        path.as_ptr() as usize,
+        path.len(),
+        core::ptr::from_mut(stat) as usize,
+    )
+}
+
+/// `mount(&request)`: the kernel only reads the request and the strings it names.
+pub fn mount(request: &MountRequest) -> Result<usize, Errno> {
+    call1(Sysno::Mount, core::ptr::from_ref(request) as usize)
+}
+
+/// `reboot(mode)`: returns only on failure.
+pub fn reboot(mode: usize) -> Result<usize, Errno> {
+    call1(Sysno::Reboot, mode)
+}
+
+/// `sethostname(name)`.
+pub fn sethostname(name: &[u8]) -> Result<usize, Errno> {
+    call2(Sysno::SetHostname, name.as_ptr() as usize, name.len())
+}
+
+/// `gethostname(buf) -> full length`: the kernel writes at most `buf.len()` bytes.
+pub fn gethostname(buf: &mut [u8]) -> Result<usize, Errno> {
+    call2(Sysno::GetHostname, buf.as_mut_ptr() as usize, buf.len())
+}
+
+/// `dmesg(buf) -> length`: the kernel writes at most `buf.len()` bytes.
+pub fn dmesg(buf: &mut [u8]) -> Result<usize, Errno> {
+    call2(Sysno::Dmesg, buf.as_mut_ptr() as usize, buf.len())
 }
 
 /// `sysno` with all-zero arguments, for a number the ABI does not define (expects `ENOSYS`).

@@ -1,7 +1,8 @@
-//! Processes at EL0: boot with the initramfs, let init run `/bin/hello` and the user-level
-//! test suite `/bin/utest` (hostile syscalls, every fault kind, isolation, 200 spawn/exit
-//! cycles without leaked frames, thread priorities, RR/FIFO, futex locks, mmap, files), and
-//! check what they computed; pid 1's exit must power the machine off cleanly.
+//! The user-level test suite `/bin/utest` (hostile syscalls, every user fault kind,
+//! isolation, 200 spawn/exit cycles without leaked frames, thread priorities, RR/FIFO, futex
+//! locks, mmap, files) run as init's `utest` service (`once`, `disabled` in /etc/init.cfg),
+//! started from the shell with `start utest`; then `poweroff` asks init to stop the services
+//! and power off, which must end QEMU cleanly.
 
 use std::time::Duration;
 use systest::{Qemu, QemuConfig};
@@ -10,24 +11,31 @@ const SUITE_TIMEOUT: Duration = Duration::from_secs(180);
 /// The suite has this many tests; fewer means some were lost.
 const MIN_USER_TESTS: u32 = 52;
 
-/// Boots `config`, waits for `boot_line` if given, then checks the suite's results.
+fn expect<T>(qemu: &Qemu, result: Result<T, String>) -> T {
+    result.unwrap_or_else(|e| panic!("{e}\n{}", qemu.failure("")))
+}
+
+/// Boots `config`, waits for `boot_line` if given, runs the suite through init, powers off.
 fn run_suite(config: QemuConfig, boot_line: Option<&str>) {
     let mut qemu = Qemu::start(&config).unwrap_or_else(|e| panic!("{e}"));
     if let Some(line) = boot_line {
-        qemu.wait_for(line, SUITE_TIMEOUT)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let r = qemu.wait_for(line, SUITE_TIMEOUT);
+        expect(&qemu, r);
     }
-    let started = qemu
-        .wait_for("init: started (pid 1)", SUITE_TIMEOUT)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(started.contains("pid 1"));
-    qemu.wait_for("hello: ok", SUITE_TIMEOUT)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let summary = qemu
-        .wait_for_line("the utest summary", SUITE_TIMEOUT, |l| {
-            l.starts_with("utest: ") && l.contains(" passed, ")
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = qemu.wait_for("init: started (pid 1)", SUITE_TIMEOUT);
+    expect(&qemu, r);
+    let r = qemu.wait_for("hello: ok", SUITE_TIMEOUT);
+    expect(&qemu, r);
+    let r = qemu.wait_for("init: jobs done", SUITE_TIMEOUT);
+    expect(&qemu, r);
+    let r = qemu.send_line("start utest");
+    expect(&qemu, r);
+    let r = qemu.wait_for("init: service utest started", SUITE_TIMEOUT);
+    expect(&qemu, r);
+    let r = qemu.wait_for_line("the utest summary", SUITE_TIMEOUT, |l| {
+        l.starts_with("utest: ") && l.contains(" passed, ")
+    });
+    let summary = expect(&qemu, r);
     let failed: Vec<String> = qemu
         .lines()
         .into_iter()
@@ -45,13 +53,19 @@ fn run_suite(config: QemuConfig, boot_line: Option<&str>) {
         "{}",
         qemu.failure(&format!("only {passed} user tests ran"))
     );
-    qemu.wait_for("init: all done", SUITE_TIMEOUT)
-        .unwrap_or_else(|e| panic!("{e}"));
-    qemu.wait_for("init (pid 1) ended", SUITE_TIMEOUT)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let status = qemu
-        .wait_exit(Duration::from_secs(20))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = qemu.wait_for(
+        "init: service utest exited with status 0 (once: not restarted)",
+        SUITE_TIMEOUT,
+    );
+    expect(&qemu, r);
+    let r = qemu.send_line("poweroff");
+    expect(&qemu, r);
+    let r = qemu.wait_for("init: all services stopped", SUITE_TIMEOUT);
+    expect(&qemu, r);
+    let r = qemu.wait_for("power off requested by pid 1", SUITE_TIMEOUT);
+    expect(&qemu, r);
+    let r = qemu.wait_exit(Duration::from_secs(20));
+    let status = expect(&qemu, r);
     assert!(
         status.success(),
         "{}",

@@ -1,0 +1,228 @@
+//! `cargo xtask bench`: boots the release kernel with `init=/bin/ipc_bench` under
+//! `-icount shift=0,sleep=off` (one virtual nanosecond per guest instruction, so the
+//! guest's clock differences are instruction counts, repeatable run to run), reads its
+//! `bench <name> <iterations> <total_ns>` lines, times each benchmark on the host as well
+//! (between its `bench-start` and `bench` lines), and prints a table with the issue's
+//! reference figures; the same data goes to `target/bench.json`.
+//!
+//! Benchmarks, not tests: nothing here judges the numbers.
+
+use crate::image::{self, Profile};
+use crate::{Result, root, setup};
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use systest::{Qemu, QemuConfig};
+
+/// Bound on the whole run.
+const TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Operations in table order: (benchmark name, description, reference).
+const OPERATIONS: &[(&str, &str, &str)] = &[
+    (
+        "null_syscall",
+        "null syscall (getpid)",
+        "Linux 6.1: ~500 instr",
+    ),
+    ("yield_pingpong", "thread yield ping-pong (2 switches)", ""),
+    (
+        "ipc_rt_8",
+        "LiteIPC round trip, 8 B",
+        "Linux pipe RT ~15,000; binder ~32,000; seL4 ~840 cycles",
+    ),
+    ("ipc_rt_64", "LiteIPC round trip, 64 B", "goal < 1,500"),
+    ("ipc_rt_1024", "LiteIPC round trip, 1 KiB", ""),
+    ("ipc_rt_4096", "LiteIPC round trip, 4 KiB", ""),
+    ("ipc_oneway_4096", "LiteIPC one-way, 4 KiB", ""),
+];
+
+/// Bytes per operation of the throughput benchmark.
+const ONEWAY_BYTES: u64 = 4096;
+
+/// One measured operation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// Benchmark name.
+    pub name: String,
+    /// Iterations run.
+    pub iterations: u64,
+    /// Guest nanoseconds in all (= instructions under icount).
+    pub total_ns: u64,
+    /// Host wall-clock time of the whole benchmark.
+    pub wall: Duration,
+}
+
+impl Sample {
+    /// Instructions per operation.
+    pub fn instructions_per_op(&self) -> f64 {
+        self.total_ns as f64 / self.iterations.max(1) as f64
+    }
+
+    /// Host nanoseconds per operation.
+    pub fn wall_ns_per_op(&self) -> f64 {
+        self.wall.as_nanos() as f64 / self.iterations.max(1) as f64
+    }
+}
+
+/// Parses `bench <name> <iterations> <total_ns>`.
+pub fn parse_line(line: &str) -> Option<(String, u64, u64)> {
+    let rest = line.trim().strip_prefix("bench ")?;
+    let mut words = rest.split_whitespace();
+    let name = words.next()?.to_owned();
+    let iterations = words.next()?.parse().ok()?;
+    let total = words.next()?.parse().ok()?;
+    words.next().is_none().then_some((name, iterations, total))
+}
+
+/// Runs the benchmark and prints the table.
+pub fn run() -> Result<ExitCode> {
+    setup::ensure_tools()?;
+    let image = image::build(Profile::Release)?;
+    let config = QemuConfig {
+        extra: [
+            "-icount",
+            "shift=0,sleep=off",
+            "-append",
+            "init=/bin/ipc_bench",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..QemuConfig::default()
+    };
+    let mut qemu = Qemu::start_image(&config, &image)?;
+    let deadline = Instant::now() + TIMEOUT;
+    let left = || deadline.saturating_duration_since(Instant::now());
+    let mut samples = Vec::new();
+    for (name, _, _) in OPERATIONS {
+        qemu.wait_for(&format!("bench-start {name}"), left())?;
+        let started = Instant::now();
+        let line = qemu.wait_for_line(&format!("the result of {name}"), left(), |l| {
+            parse_line(l).is_some_and(|(n, _, _)| n == *name)
+        })?;
+        let wall = started.elapsed();
+        let (name, iterations, total_ns) =
+            parse_line(&line).ok_or_else(|| format!("unreadable line {line:?}"))?;
+        samples.push(Sample {
+            name,
+            iterations,
+            total_ns,
+            wall,
+        });
+    }
+    qemu.wait_for("bench: done", left())?;
+    print!("{}", table(&samples));
+    let json = json(&samples);
+    let path = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+        .join("bench.json");
+    std::fs::write(&path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("xtask: wrote {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(name: &str) -> (&'static str, &'static str) {
+    OPERATIONS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map_or(("?", ""), |(_, d, r)| (*d, *r))
+}
+
+/// Throughput in MB/s for the one-way benchmark (10^6 bytes per second of guest time).
+fn megabytes_per_s(sample: &Sample) -> Option<f64> {
+    (sample.name == "ipc_oneway_4096" && sample.total_ns > 0)
+        .then(|| (sample.iterations * ONEWAY_BYTES) as f64 * 1e3 / sample.total_ns as f64)
+}
+
+/// The table.
+pub fn table(samples: &[Sample]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<38} {:>10} {:>14} {:>12}  reference",
+        "operation", "iterations", "instr/op", "wall ns/op"
+    );
+    for s in samples {
+        let (what, reference) = describe(&s.name);
+        let mut reference = reference.to_owned();
+        if let Some(mb) = megabytes_per_s(s) {
+            reference = format!("{mb:.1} MB/s of guest time");
+        }
+        let _ = writeln!(
+            out,
+            "{what:<38} {:>10} {:>14.0} {:>12.0}  {reference}",
+            s.iterations,
+            s.instructions_per_op(),
+            s.wall_ns_per_op()
+        );
+    }
+    out
+}
+
+/// The samples as JSON.
+pub fn json(samples: &[Sample]) -> String {
+    let entries: Vec<String> = samples
+        .iter()
+        .map(|s| {
+            let (what, reference) = describe(&s.name);
+            let mb = megabytes_per_s(s).map_or("null".to_owned(), |v| format!("{v:.3}"));
+            format!(
+                "    {{\"name\": \"{}\", \"description\": \"{what}\", \"iterations\": {}, \
+                 \"total_instructions\": {}, \"instructions_per_op\": {:.1}, \
+                 \"wall_ns_per_op\": {:.1}, \"mb_per_s\": {mb}, \"reference\": \"{reference}\"}}",
+                s.name,
+                s.iterations,
+                s.total_ns,
+                s.instructions_per_op(),
+                s.wall_ns_per_op()
+            )
+        })
+        .collect();
+    format!(
+        "{{\n  \"clock\": \"-icount shift=0,sleep=off: 1 guest ns = 1 instruction\",\n  \
+         \"results\": [\n{}\n  ]\n}}\n",
+        entries.join(",\n")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_result_lines_only() {
+        assert_eq!(
+            parse_line("bench ipc_rt_64 5000 6500000"),
+            Some(("ipc_rt_64".into(), 5000, 6_500_000))
+        );
+        assert_eq!(parse_line("bench-start ipc_rt_64"), None);
+        assert_eq!(parse_line("bench: done"), None);
+        assert_eq!(parse_line("bench x 1 2 3"), None);
+        assert_eq!(parse_line("bench x one 2"), None);
+    }
+
+    #[test]
+    fn table_and_json_have_every_sample() {
+        let samples = vec![
+            Sample {
+                name: "ipc_rt_64".into(),
+                iterations: 10,
+                total_ns: 15_000,
+                wall: Duration::from_micros(50),
+            },
+            Sample {
+                name: "ipc_oneway_4096".into(),
+                iterations: 1000,
+                total_ns: 4_096_000,
+                wall: Duration::from_millis(1),
+            },
+        ];
+        let table = table(&samples);
+        assert!(table.contains("LiteIPC round trip, 64 B"));
+        assert!(table.contains("1500"));
+        assert!(table.contains("1000.0 MB/s"));
+        let json = json(&samples);
+        assert!(json.contains("\"instructions_per_op\": 1500.0"));
+        assert!(json.contains("\"mb_per_s\": 1000.000"));
+    }
+}
