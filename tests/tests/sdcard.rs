@@ -24,7 +24,13 @@ const UBOOT_MILESTONES: &[&str] = &["U-Boot 20", "/extlinux/extlinux.conf", "Sta
 
 /// Userland milestones, in order: the same ones the `-kernel` boot reaches. Later issues add
 /// registered services and the shell prompt here.
-const USERLAND_MILESTONES: &[&str] = &["init: started (pid 1)"];
+/// In the order init prints them (the shell's first `OHOS # ` prompt shares a line with
+/// init's "service shell started").
+const USERLAND_MILESTONES: &[&str] = &[
+    "init: started (pid 1)",
+    "init: service shell started",
+    "init: job post-init done",
+];
 
 /// The first partition must start here (1 MiB), as `cargo xtask image` promises.
 const PARTITION_START_LBA: u64 = 2048;
