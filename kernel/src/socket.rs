@@ -13,7 +13,7 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use kcore::vfs::Cred;
 
 /// Connection-oriented or not.
@@ -59,6 +59,12 @@ pub struct Socket {
     nonblocking: AtomicBool,
     state: IrqSafeMutex<State>,
 }
+
+/// Bytes queued in all sockets together: bounded so that sockets cannot exhaust the kernel
+/// heap however many a process opens.
+static QUEUED_TOTAL: AtomicUsize = AtomicUsize::new(0);
+/// The bound on [`QUEUED_TOTAL`].
+const QUEUED_TOTAL_MAX: usize = 1 << 20;
 
 /// Bound paths.
 static NAMES: IrqSafeMutex<BTreeMap<String, Weak<Socket>>> = IrqSafeMutex::new(BTreeMap::new());
@@ -261,10 +267,13 @@ impl Socket {
     /// Queues a message on this socket (the receiving end).
     fn push(&self, data: &[u8], from: Ucred) -> Result<usize, Errno> {
         let mut state = self.state.lock();
-        if state.queued_bytes + data.len() > SOCKET_BUFFER {
+        if state.queued_bytes + data.len() > SOCKET_BUFFER
+            || QUEUED_TOTAL.load(Ordering::Relaxed) + data.len() > QUEUED_TOTAL_MAX
+        {
             return Err(Errno::EAGAIN);
         }
         state.queued_bytes += data.len();
+        QUEUED_TOTAL.fetch_add(data.len(), Ordering::Relaxed);
         state.queue.push_back(Message {
             data: data.to_vec(),
             from,
@@ -282,6 +291,7 @@ impl Socket {
                 let mut state = self.state.lock();
                 if let Some(message) = state.queue.pop_front() {
                     state.queued_bytes -= message.data.len();
+                    QUEUED_TOTAL.fetch_sub(message.data.len(), Ordering::Relaxed);
                     drop(state);
                     poll::notify(); // space for blocked senders
                     let n = message.data.len().min(buf.len());
@@ -351,6 +361,7 @@ pub fn lookup(path: &str) -> Result<Arc<Socket>, Errno> {
 impl Drop for Socket {
     fn drop(&mut self) {
         let state = self.state.get_mut();
+        QUEUED_TOTAL.fetch_sub(state.queued_bytes, Ordering::Relaxed);
         if let Some(peer) = state.peer.take().and_then(|p| p.upgrade()) {
             peer.state.lock().peer_closed = true;
         }

@@ -21,7 +21,9 @@ pub const DEV_LITEIPC: u32 = 3;
 /// Most open files per process.
 pub const MAX_FDS: usize = 64;
 /// RAM the writable part of the tree may use.
-const FS_CAPACITY: usize = 8 << 20;
+/// Kernel heap the writable part of the tree may use: well under the heap itself, so no
+/// process can exhaust kernel memory by writing files (the initramfs is referenced in place).
+const FS_CAPACITY: usize = 1 << 20;
 
 static VFS: IrqSafeMutex<Option<Vfs<'static>>> = IrqSafeMutex::new(None);
 
@@ -293,7 +295,10 @@ pub fn read_executable(path: &str, cred: Cred) -> Result<Vec<u8>, Errno> {
             },
         )?;
         let size = vfs.stat(ino)?.size as usize;
-        let mut bytes = alloc::vec![0; size];
+        // A big program must be refused, not abort the kernel on a failed allocation.
+        let mut bytes = Vec::new();
+        bytes.try_reserve_exact(size).map_err(|_| Errno::ENOMEM)?;
+        bytes.resize(size, 0);
         let n = vfs.read(ino, 0, &mut bytes)?;
         bytes.truncate(n);
         Ok(bytes)
