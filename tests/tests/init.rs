@@ -82,14 +82,16 @@ fn assert_no_panic(qemu: &Qemu) {
 #[test]
 fn boot_runs_the_jobs_and_the_shell_answers() {
     let mut qemu = boot(None);
-    wait(&mut qemu, "init: /etc/init.cfg: 3 jobs, 15 services");
+    wait(&mut qemu, "init: /etc/init.cfg: 3 jobs, 17 services");
     wait(&mut qemu, "init: job pre-init: ");
     wait(
         &mut qemu,
         "init: pre-init: mount vfat /dev/mmcblk0 /sdcard: warning",
     );
-    wait(&mut qemu, "init: service foundation is disabled");
-    let shell_line = wait(&mut qemu, "init: service shell started (pid 2, uid 0");
+    wait(&mut qemu, "init: service bundle_daemon is disabled");
+    let shell_line = wait(&mut qemu, "init: service shell started (pid ");
+    assert!(shell_line.contains(", uid 0"), "{shell_line}");
+    let shell_pid = pid_in(&shell_line);
     assert!(shell_line.contains("priority 20"), "{shell_line}");
     wait(&mut qemu, "init: job init: ");
     wait(&mut qemu, "init: service hello started");
@@ -132,7 +134,7 @@ fn boot_runs_the_jobs_and_the_shell_answers() {
         "{sdcard:#?}"
     );
 
-    // ps: init is pid 1 (parent 0, uid 0), the shell pid 2 (parent 1, uid 0).
+    // ps: init is pid 1 (parent 0, uid 0), the shell a child of init (uid 0).
     let ps = shell(&mut qemu, "ps");
     assert!(ps[0].contains("PID") && ps[0].contains("PPID") && ps[0].contains("UID"));
     let row = |pid: &str| -> Vec<String> {
@@ -147,7 +149,7 @@ fn boot_runs_the_jobs_and_the_shell_answers() {
         ("0", "0", "init")
     );
     assert_eq!(init[3], "28", "init's priority");
-    let sh = row("2");
+    let sh = row(&shell_pid);
     assert_eq!(
         (sh[1].as_str(), sh[6].as_str(), sh[7].as_str()),
         ("1", "0", "shell")
@@ -217,6 +219,7 @@ fn boot_runs_the_jobs_and_the_shell_answers() {
 #[test]
 fn init_restarts_a_crashing_service_and_gives_up_after_the_fourth_crash() {
     let mut qemu = boot(None);
+    let shell_pid = pid_in(&wait(&mut qemu, "init: service shell started (pid "));
     wait(&mut qemu, "init: jobs done");
     qemu.send_line("start crashy").unwrap();
     for n in 1..=3 {
@@ -269,7 +272,7 @@ fn init_restarts_a_crashing_service_and_gives_up_after_the_fourth_crash() {
 
     // Stopping a service on purpose: it is not restarted (the shell stops itself here).
     qemu.send_line("stop shell").unwrap();
-    wait(&mut qemu, "init: stopping service shell (pid 2)");
+    wait(&mut qemu, &format!("init: stopping service shell (pid {shell_pid})"));
     wait(
         &mut qemu,
         "init: service shell stopped (killed by signal 15)",
@@ -421,4 +424,10 @@ fn job_commands_do_real_work() {
         "{run:#?}"
     );
     assert_no_panic(&qemu);
+}
+
+/// The pid in an init line such as `init: service shell started (pid 4, uid 0, ...)`.
+fn pid_in(line: &str) -> String {
+    let after = line.split("(pid ").nth(1).unwrap_or_else(|| panic!("no pid in {line:?}"));
+    after.chars().take_while(char::is_ascii_digit).collect()
 }

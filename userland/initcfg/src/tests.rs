@@ -485,7 +485,11 @@ fn our_init_cfg_models_the_board_config() {
             "{}",
             s.name
         );
-        let exists = ["shell", "hello", "utest", "crashy", "oneshot"].contains(&s.name.as_str());
+        let exists = [
+            "shell", "hello", "utest", "crashy", "oneshot", "foundation", "wms_server",
+            "sensor_service", "pagemanagerd", "seed",
+        ]
+        .contains(&s.name.as_str());
         assert_eq!(
             s.disabled,
             !exists || ["utest", "crashy", "oneshot"].contains(&s.name.as_str()),

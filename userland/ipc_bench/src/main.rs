@@ -14,11 +14,15 @@
 //! - `ipc_rt_<n>`: a LiteIPC request carrying `n` data bytes from pid 1 to a server process
 //!   and its 4-byte reply (`transact`; the server answers with `SEND|BUFF_FREE|RECV`).
 //! - `ipc_oneway_4096`: one-way 4 KiB requests; bytes/ns gives the throughput.
+//! - `samgr_lookup`, `samgr_proxy_rt`: see [`samgr_bench`] (run after the LiteIPC part,
+//!   which runs in a child process since it makes its process the CMS).
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
 
 extern crate alloc;
+
+mod samgr_bench;
 
 use alloc::format;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -40,22 +44,47 @@ const STOP: u32 = 4;
 const SERVICE: &str = "bench";
 
 fn main() -> i32 {
-    match env::arg(1) {
-        Some("server") => server(),
+    let result = match env::arg(1) {
+        Some("server") => return server(),
+        Some("liteipc") => run(),
         Some(other) => {
             eprintln!("ipc_bench: unknown role {other}");
-            2
+            return 2;
         }
-        None => match run() {
-            Ok(()) => {
-                println!("bench: done");
-                0
-            }
-            Err(why) => {
-                println!("bench: FAILED {why}");
-                1
-            }
+        // The LiteIPC part makes its process the CMS with the demo protocol; it runs in a
+        // child so that, once it exits, foundation can be the CMS for the samgr part.
+        None => run_child("liteipc").and_then(|()| samgr_bench::run()),
+    };
+    match result {
+        Ok(()) if env::arg(1).is_none() => {
+            println!("bench: done");
+            0
+        }
+        Ok(()) => 0,
+        Err(why) => {
+            println!("bench: FAILED {why}");
+            1
+        }
+    }
+}
+
+/// Runs `/bin/ipc_bench <role>` to completion.
+fn run_child(role: &str) -> Result<(), alloc::string::String> {
+    let priority = thread::current_priority().unwrap_or(thread::DEFAULT_USER_PRIORITY);
+    let pid = process::spawn(
+        "/bin/ipc_bench",
+        &[role],
+        &[],
+        SpawnOptions {
+            priority: Some(priority),
+            ..SpawnOptions::default()
         },
+    )
+    .map_err(fail("spawn"))?;
+    match process::wait(pid) {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!("ipc_bench {role}: {status}")),
+        Err(e) => Err(format!("wait: {e:?}")),
     }
 }
 

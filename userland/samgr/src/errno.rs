@@ -98,3 +98,22 @@ pub fn code_of<T>(result: &Result<T, Error>) -> i32 {
         Err(e) => e.code(),
     }
 }
+
+impl Error {
+    /// The error an `EC_*` code names (the inverse of [`Error::code`]); codes without a
+    /// variant of their own become [`Error::Failure`]. `EC_SUCCESS` is not an error and also
+    /// maps to `Failure`: check for it first.
+    pub const fn from_code(code: i32) -> Error {
+        match code {
+            EC_INVALID => Error::Invalid,
+            EC_NOMEMORY => Error::NoMemory,
+            EC_BUSBUSY => Error::BusBusy,
+            EC_BUSY | EC_FLOWCTRL => Error::Busy,
+            EC_NOSERVICE => Error::NoService,
+            EC_PERMISSION => Error::Permission,
+            EC_TIMEOUT => Error::Timeout,
+            EC_ALREADY_SUBSCRIBED => Error::AlreadySubscribed,
+            _ => Error::Failure,
+        }
+    }
+}

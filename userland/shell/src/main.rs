@@ -86,9 +86,19 @@ fn run_line(line: &str) {
             Err(e) => println!("hostname: {e:?}"),
         },
         "run" => run(args),
-        _ => println!("shell: unknown command: {command}"),
+        _ => match PROGRAM_COMMANDS.iter().find(|(name, _, _)| *name == command) {
+            Some((_, program, _)) => run(&[&[*program][..], args].concat()),
+            None => println!("shell: unknown command: {command}"),
+        },
     }
 }
+
+/// Commands that run a program from /bin: (command, program, help text).
+const PROGRAM_COMMANDS: [(&str, &str, &str); 3] = [
+    ("samgr", "samgr_ctl", "samgr endpoints, services, features (`samgr syscap`: capabilities)"),
+    ("wms", "wms_ctl", "windows (`wms key CODE`: inject a key through IMS)"),
+    ("page", "page_ctl", "pages through pagemanagerd: `page open URI`, `page close ID`, `page list`"),
+];
 
 fn help() {
     println!("commands:");
@@ -118,6 +128,9 @@ fn help() {
             "ask init to stop the services and restart or power off",
         ),
     ] {
+        println!("  {name:<20} {what}");
+    }
+    for (name, _, what) in PROGRAM_COMMANDS {
         println!("  {name:<20} {what}");
     }
 }

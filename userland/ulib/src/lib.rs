@@ -1,6 +1,7 @@
 //! The user runtime every program links: `_start` and the argv/envp/auxv stack image,
 //! thin system-call wrappers, the heap, console printing, processes, threads, futex-based
-//! `Mutex`/`Condvar`, time, files and a panic handler that exits with status 101.
+//! `Mutex`/`Condvar`, time, files, local sockets and `poll`, and a panic handler that
+//! exits with status 101.
 //!
 //! Like LiteOS-A's musl-based runtime it follows the Linux conventions of the `abi` crate
 //! (`svc #0`, number in x8, `-errno` results, the Linux initial stack). All `unsafe` lives
@@ -26,6 +27,7 @@ pub mod env;
 pub mod fs;
 pub mod io;
 pub mod mem;
+pub mod net;
 pub mod process;
 mod rt;
 pub mod startup;

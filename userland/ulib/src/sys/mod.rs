@@ -20,6 +20,7 @@ pub mod heap;
 pub mod hostile;
 pub mod ipc;
 mod mapping;
+pub mod net;
 #[cfg(target_os = "none")]
 mod start;
 pub(crate) mod thread;

@@ -1,0 +1,71 @@
+//! samgr benchmarks, with `foundation` as the CMS and `samgr_test_svc` as the server:
+//!
+//! - `samgr_lookup`: FEATURE/GET of ("samgr_test", default) from samgr at {0, 0, 0} — one
+//!   LiteIPC round trip to foundation's boss thread, dispatched to the samgr service's
+//!   thread, plus the `CMS_ADD_ACCESS` it does (what `get_remote` costs when not cached).
+//!   Under the samgr endpoint's default flow control (burst 1500 per caller), so at most
+//!   1100 lookups are made.
+//! - `samgr_proxy_rt`: a client-proxy call (`GETPID`) round trip: transact to the service's
+//!   endpoint, boss thread → token bucket → router → the service's task-pool queue →
+//!   HandleIpc → invoke → reply with status. The server runs with flow control lifted.
+
+use alloc::format;
+use alloc::string::String;
+use core::time::Duration;
+use samgr::Error;
+use samgr::client::{self, get_remote};
+use samgr::remote::SaName;
+use ulib::process::{self, SpawnOptions};
+use ulib::{thread, time};
+
+fn start(path: &str, args: &[&str], uid: u32) -> Result<process::Pid, String> {
+    process::spawn(
+        path,
+        args,
+        &[],
+        SpawnOptions {
+            uid: Some(uid),
+            gid: Some(uid),
+            ..SpawnOptions::default()
+        },
+    )
+    .map_err(|e| format!("spawn {path}: {e:?}"))
+}
+
+/// Runs the samgr benchmarks.
+pub fn run() -> Result<(), String> {
+    let foundation = start("/bin/foundation", &[], 7)?;
+    let svc = start(
+        "/bin/samgr_test_svc",
+        &["--rate", "100000000", "--burst", "100000000"],
+        0,
+    )?;
+    // Wait (bounded) until the server registered.
+    let deadline = time::now() + Duration::from_secs(20);
+    let proxy = loop {
+        match get_remote(samgr_test_svc::SERVICE, None) {
+            Ok(proxy) => break proxy,
+            Err(Error::NoService) if time::now() < deadline => {
+                thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(format!("lookup: {e}")),
+        }
+    };
+    let name = SaName::new(samgr_test_svc::SERVICE, None);
+    let mut lookup = || client::get_feature(&name).map(drop).map_err(|_| abi::Errno::EIO);
+    crate::measure("samgr_lookup_warmup", 100, &mut lookup).map_err(crate::fail("lookup"))?;
+    crate::measure("samgr_lookup", 1000, &mut lookup).map_err(crate::fail("lookup"))?;
+    let mut call = || {
+        proxy
+            .invoke(samgr_test_svc::GETPID, |_| Ok(()), |r| r.pop_u32())
+            .map(drop)
+            .map_err(|_| abi::Errno::EIO)
+    };
+    crate::measure("samgr_proxy_rt_warmup", 100, &mut call).map_err(crate::fail("proxy"))?;
+    crate::measure("samgr_proxy_rt", 5000, &mut call).map_err(crate::fail("proxy"))?;
+    for pid in [svc, foundation] {
+        let _ = process::kill(pid, process::signal::SIGKILL);
+        let _ = process::wait(pid);
+    }
+    Ok(())
+}
