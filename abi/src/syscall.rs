@@ -103,7 +103,8 @@ pub enum Sysno {
     Bind = 91,
     /// `listen(fd, backlog)`.
     Listen = 92,
-    /// `accept(fd) -> fd` (the new socket inherits the listener's non-blocking flag).
+    /// `accept(fd, flags) -> fd`: flags [`crate::socket::SOCK_CLOEXEC`] and/or
+    /// [`crate::socket::SOCK_NONBLOCK`] (without it the new socket inherits the listener's mode).
     Accept = 93,
     /// `connect(fd, path, path_len)`.
     Connect = 94,
@@ -227,6 +228,9 @@ pub struct UserStr {
 pub const MAX_ARGS: usize = 64;
 /// Most bytes of all argv and envp strings together.
 pub const MAX_ARG_BYTES: usize = 32 * 1024;
+/// Most open descriptors per process.
+pub const MAX_FDS: usize = 64;
+
 /// Longest path accepted anywhere.
 pub const MAX_PATH: usize = 256;
 

@@ -78,7 +78,9 @@ pub fn irq(frame: &mut TrapFrame) {
     }
 }
 
+/// Preemption check, then a thread whose process is dying leaves here.
 fn leave_to_user() {
-    sched::preempt_if_needed();
-    proc::check_exit_on_return();
+    if sched::preempt_and_check_interrupted() {
+        proc::exit_thread(0);
+    }
 }

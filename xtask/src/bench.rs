@@ -34,11 +34,7 @@ const OPERATIONS: &[(&str, &str, &str)] = &[
     ("ipc_rt_1024", "LiteIPC round trip, 1 KiB", ""),
     ("ipc_rt_4096", "LiteIPC round trip, 4 KiB", ""),
     ("ipc_oneway_4096", "LiteIPC one-way, 4 KiB", ""),
-    (
-        "samgr_lookup",
-        "samgr lookup (FEATURE/GET round trip)",
-        "",
-    ),
+    ("samgr_lookup", "samgr lookup (FEATURE/GET round trip)", ""),
     (
         "samgr_proxy_rt",
         "samgr proxy call round trip",

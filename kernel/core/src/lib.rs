@@ -5,6 +5,7 @@
 //! - [`pagetable`]: AArch64 stage-1 descriptors and the 3-level (39-bit VA) table mapper.
 //! - [`bootargs`]: the `/chosen/bootargs` command-line parser.
 //! - [`esr`]: decoding of the Exception Syndrome Register for fault reports.
+//! - [`idmap`]: the `u32`-keyed hash map behind the kernel's thread and IPC tables.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,7 @@ pub mod cpio;
 pub mod elf;
 pub mod esr;
 pub mod frame;
+pub mod idmap;
 pub mod ipc_pool;
 pub mod pagetable;
 pub mod sched;

@@ -19,7 +19,7 @@ pub const DEV_INITCTL: u32 = 2;
 /// Device id of `/dev/lite_ipc`.
 pub const DEV_LITEIPC: u32 = 3;
 /// Most open files per process.
-pub const MAX_FDS: usize = 64;
+pub use abi::syscall::MAX_FDS;
 /// RAM the writable part of the tree may use.
 /// Kernel heap the writable part of the tree may use: well under the heap itself, so no
 /// process can exhaust kernel memory by writing files (the initramfs is referenced in place).
@@ -354,6 +354,16 @@ impl FdTable {
             .get(fd)
             .and_then(|s| s.as_ref())
             .map(|(f, _)| f.clone())
+            .ok_or(Errno::EBADF)
+    }
+
+    /// Whether `fd` is open on device `dev` (EBADF if not open), without taking a
+    /// reference to the file (the ioctl path checks this on every call).
+    pub fn is_device(&self, fd: usize, dev: u32) -> Result<bool, Errno> {
+        self.slots
+            .get(fd)
+            .and_then(|s| s.as_ref())
+            .map(|(f, _)| matches!(f.object, FileObject::Device(d) if d == dev))
             .ok_or(Errno::EBADF)
     }
 

@@ -437,13 +437,6 @@ pub fn fatal_user_fault(what: &str, addr: u64, esr: u64, sig: u32) -> ! {
     exit_thread(0)
 }
 
-/// Called before every return to user mode: a thread whose process is dying leaves here.
-pub fn check_exit_on_return() {
-    if sched::current_interrupted() {
-        exit_thread(0);
-    }
-}
-
 /// What `ps` shows about a process besides its threads.
 #[derive(Clone, Copy, Debug)]
 pub struct ProcInfo {

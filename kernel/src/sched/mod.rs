@@ -37,6 +37,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
+use kcore::idmap::IdMap;
 use kcore::sched::RunQueue;
 use kcore::timer_queue::TimerQueue;
 use thread::Thread;
@@ -47,6 +48,8 @@ pub const DEFAULT_SLICE_NS: u64 = 20_000_000;
 const MAX_NAME: usize = 15;
 
 static SLICE_NS: AtomicU64 = AtomicU64::new(DEFAULT_SLICE_NS);
+/// [`SLICE_NS`] in counter ticks (0: not computed yet), so a switch needs no division.
+static SLICE_TICKS: AtomicU64 = AtomicU64::new(0);
 static SCHED: IrqSafeMutex<Scheduler> = IrqSafeMutex::new(Scheduler::new());
 
 /// How the running thread gives up the CPU.
@@ -61,7 +64,8 @@ enum Requeue {
 }
 
 struct Scheduler {
-    threads: BTreeMap<Tid, Box<Thread>>,
+    /// By tid (`IdMap`: O(1), looked up on every switch and wake-up).
+    threads: IdMap<Box<Thread>>,
     run_queue: RunQueue,
     current: Tid,
     idle: Option<Tid>,
@@ -76,12 +80,18 @@ struct Scheduler {
     /// A thread woken by a synchronous IPC whose sender is about to block: it runs next if
     /// it is among the most urgent ready threads (direct hand-off, no run-queue round trip).
     handoff: Option<Tid>,
+    /// Threads marked dead and not reaped yet (reaping scans only when there are some).
+    dead: usize,
+    /// Address of the address space installed in TTBR0 (0: the kernel's empty table). It is
+    /// always the running thread's, which keeps it alive, so equal addresses mean the same
+    /// space and the switch can skip re-installing it.
+    active_space: usize,
 }
 
 impl Scheduler {
     const fn new() -> Self {
         Scheduler {
-            threads: BTreeMap::new(),
+            threads: IdMap::new(),
             run_queue: RunQueue::new(),
             current: Tid(0),
             idle: None,
@@ -92,6 +102,8 @@ impl Scheduler {
             need_resched: false,
             kernel_ttbr0: 0,
             handoff: None,
+            dead: 0,
+            active_space: 0,
         }
     }
 
@@ -99,7 +111,9 @@ impl Scheduler {
         loop {
             let tid = Tid(self.next_tid);
             self.next_tid = self.next_tid.checked_add(1).unwrap_or(1);
-            if !self.threads.contains_key(&tid) && !self.exit_codes.contains_key(&tid) && tid.0 != 0
+            if !self.threads.contains_key(tid.0)
+                && !self.exit_codes.contains_key(&tid)
+                && tid.0 != 0
             {
                 return tid;
             }
@@ -109,12 +123,12 @@ impl Scheduler {
     fn current_thread(&mut self) -> &mut Thread {
         let current = self.current;
         self.threads
-            .get_mut(&current)
+            .get_mut(current.0)
             .expect("invariant: the running thread is registered")
     }
 
     fn make_ready(&mut self, tid: Tid, front: bool) {
-        let Some(thread) = self.threads.get_mut(&tid) else {
+        let Some(thread) = self.threads.get_mut(tid.0) else {
             return;
         };
         thread.state = ThreadState::Ready;
@@ -123,7 +137,7 @@ impl Scheduler {
         } else {
             self.run_queue.push_back(tid, thread.priority);
         }
-        let current_priority = self.threads.get(&self.current).map(|t| t.priority);
+        let current_priority = self.threads.get(self.current.0).map(|t| t.priority);
         if current_priority.is_none_or(|p| self.run_queue.should_preempt(p))
             || Some(self.current) == self.idle
         {
@@ -132,7 +146,7 @@ impl Scheduler {
     }
 
     fn wake(&mut self, tid: Tid, reason: WakeReason) -> bool {
-        let Some(thread) = self.threads.get_mut(&tid) else {
+        let Some(thread) = self.threads.get_mut(tid.0) else {
             return false;
         };
         if thread.state != ThreadState::Blocked {
@@ -173,8 +187,8 @@ impl Scheduler {
             return None;
         }
         self.prepare_next(next);
-        let prev_ctx = &raw mut self.threads.get_mut(&prev)?.context;
-        let next_ctx = &raw const self.threads.get(&next)?.context;
+        let prev_ctx = &raw mut self.threads.get_mut(prev.0)?.context;
+        let next_ctx = &raw const self.threads.get(next.0)?.context;
         Some((prev_ctx, next_ctx))
     }
 
@@ -183,7 +197,7 @@ impl Scheduler {
         let tid = self.handoff.take()?;
         let thread = self
             .threads
-            .get(&tid)
+            .get(tid.0)
             .filter(|t| t.state == ThreadState::Ready)?;
         let priority = thread.priority;
         let most_urgent = self
@@ -196,23 +210,29 @@ impl Scheduler {
     /// Address space, FP ownership, slice and bookkeeping for the thread about to run.
     fn prepare_next(&mut self, next: Tid) {
         self.current = next;
-        let slice = time::ns_to_ticks(SLICE_NS.load(Ordering::Relaxed));
+        let slice = slice_ticks();
         let kernel_ttbr0 = self.kernel_ttbr0;
         let fp_owner = self.fp_owner;
+        let active_space = self.active_space;
         let thread = self.current_thread();
         thread.state = ThreadState::Running;
         thread.slice_end = time::now() + slice;
-        match &thread.space {
-            Some(space) => space.activate(),
-            None => {
-                // SAFETY: the kernel's empty table: no user mapping is reachable.
-                #[allow(unsafe_code, reason = "TTBR0 switch")]
-                unsafe {
-                    cpu::switch_user_table(kernel_ttbr0, 0)
+        let space = thread.space.as_ref().map_or(0, |s| Arc::as_ptr(s) as usize);
+        if space != active_space {
+            match &thread.space {
+                Some(space) => space.activate(),
+                None => {
+                    // SAFETY: the kernel's empty table: no user mapping is reachable.
+                    #[allow(unsafe_code, reason = "TTBR0 switch")]
+                    unsafe {
+                        cpu::switch_user_table(kernel_ttbr0, 0)
+                    }
                 }
             }
         }
-        if thread.fp.is_some() && fp_owner != Some(next) {
+        let needs_fp = thread.fp.is_some() && fp_owner != Some(next);
+        self.active_space = space;
+        if needs_fp {
             self.swap_fp_state(next);
         }
         self.program_timer();
@@ -220,12 +240,12 @@ impl Scheduler {
 
     /// Lazy FP switch: save the registers for their owner, load the next thread's.
     fn swap_fp_state(&mut self, next: Tid) {
-        if let Some(owner) = self.fp_owner.and_then(|t| self.threads.get_mut(&t))
+        if let Some(owner) = self.fp_owner.and_then(|t| self.threads.get_mut(t.0))
             && let Some(state) = owner.fp.as_deref_mut()
         {
             context::fp_save(state);
         }
-        if let Some(state) = self.threads.get(&next).and_then(|t| t.fp.as_deref()) {
+        if let Some(state) = self.threads.get(next.0).and_then(|t| t.fp.as_deref()) {
             context::fp_restore(state);
         }
         self.fp_owner = Some(next);
@@ -237,7 +257,7 @@ impl Scheduler {
     /// level-triggered timer interrupt asserted).
     fn program_timer(&mut self) {
         let mut deadline = self.timers.next_deadline();
-        if let Some(thread) = self.threads.get(&self.current) {
+        if let Some(thread) = self.threads.get(self.current.0) {
             let shares_cpu = self
                 .run_queue
                 .slice_expired_should_switch(thread.priority, thread.policy);
@@ -254,13 +274,13 @@ impl Scheduler {
     fn on_timer(&mut self) {
         let now = time::now();
         while let Some((_, tid)) = self.timers.pop_expired(now) {
-            if let Some(thread) = self.threads.get_mut(&tid) {
+            if let Some(thread) = self.threads.get_mut(tid.0) {
                 thread.timer = None;
             }
             self.wake(tid, WakeReason::TimedOut);
         }
         let current = self.current;
-        if let Some(thread) = self.threads.get(&current)
+        if let Some(thread) = self.threads.get(current.0)
             && now >= thread.slice_end
             && self
                 .run_queue
@@ -276,6 +296,9 @@ impl Scheduler {
         reason = "threads stay boxed: their contexts must not move while registered"
     )]
     fn take_dead(&mut self) -> Vec<Box<Thread>> {
+        if self.dead == 0 {
+            return Vec::new();
+        }
         let current = self.current;
         let dead: Vec<Tid> = self
             .threads
@@ -283,9 +306,12 @@ impl Scheduler {
             .filter(|t| t.state == ThreadState::Dead && t.tid != current)
             .map(|t| t.tid)
             .collect();
-        dead.iter()
-            .filter_map(|tid| self.threads.remove(tid))
-            .collect()
+        let reaped: Vec<Box<Thread>> = dead
+            .iter()
+            .filter_map(|tid| self.threads.remove(tid.0))
+            .collect();
+        self.dead -= reaped.len();
+        reaped
     }
 }
 
@@ -335,7 +361,7 @@ pub fn init(empty_user_table: u64) -> Result<(), Errno> {
             Context::default(),
             None,
         );
-        s.threads.insert(tid, boot);
+        s.threads.insert(tid.0, boot);
         s.current = tid;
         s.current_thread().state = ThreadState::Running;
     }
@@ -394,7 +420,7 @@ pub fn spawn_kernel_thread(
     let mut s = SCHED.lock();
     let tid = s.alloc_tid();
     s.threads.insert(
-        tid,
+        tid.0,
         new_thread(tid, 0, name, priority, policy, context, Some(kstack)),
     );
     s.make_ready(tid, false);
@@ -440,7 +466,7 @@ pub fn spawn_user_thread(name: &str, start: UserThreadStart) -> Result<Tid, Errn
     );
     thread.fp = Some(Box::default());
     thread.space = Some(start.space);
-    s.threads.insert(tid, thread);
+    s.threads.insert(tid.0, thread);
     s.make_ready(tid, false);
     Ok(tid)
 }
@@ -451,6 +477,7 @@ pub fn replace_current_space(space: Arc<AddressSpace>) {
         let mut s = SCHED.lock();
         let current = s.current;
         space.activate();
+        s.active_space = Arc::as_ptr(&space) as usize;
         let thread = s.current_thread();
         let old = thread.space.replace(space);
         thread.fp = Some(Box::default());
@@ -464,6 +491,12 @@ pub fn replace_current_space(space: Arc<AddressSpace>) {
 /// The running thread.
 pub fn current() -> Tid {
     SCHED.lock().current
+}
+
+/// The running thread and its process, with one lock.
+pub fn current_ids() -> (Tid, Pid) {
+    let mut s = SCHED.lock();
+    (s.current, s.current_thread().pid)
 }
 
 /// The running thread's process (0 for kernel threads).
@@ -547,6 +580,7 @@ pub fn exit_current(code: i32) -> ! {
         if s.fp_owner == Some(current) {
             s.fp_owner = None;
         }
+        s.dead += 1;
         let thread = s.current_thread();
         thread.state = ThreadState::Dead;
         let joiners = core::mem::take(&mut thread.joiners);
@@ -582,7 +616,7 @@ pub fn join(tid: Tid) -> Result<i32, Errno> {
         if tid == me {
             break Err(Errno::EDEADLK);
         }
-        let Some(target) = s.threads.get_mut(&tid).filter(|t| t.pid == my_pid) else {
+        let Some(target) = s.threads.get_mut(tid.0).filter(|t| t.pid == my_pid) else {
             break Err(Errno::ESRCH);
         };
         target.joiners.push(me);
@@ -604,7 +638,7 @@ pub fn discard_exit_code(tid: Tid) {
 /// priority than the running one preempts it at the next return to user/IRQ exit.
 pub fn set_param(tid: Tid, priority: Priority, policy: Policy) -> Result<(), Errno> {
     let mut s = SCHED.lock();
-    let thread = s.threads.get_mut(&tid).ok_or(Errno::ESRCH)?;
+    let thread = s.threads.get_mut(tid.0).ok_or(Errno::ESRCH)?;
     let old = thread.priority;
     let boosted = thread.priority < thread.base_priority;
     thread.base_priority = priority;
@@ -617,7 +651,7 @@ pub fn set_param(tid: Tid, priority: Priority, policy: Policy) -> Result<(), Err
 }
 
 fn requeue_after_priority_change(s: &mut Scheduler, tid: Tid, old: Priority) {
-    let Some(thread) = s.threads.get(&tid) else {
+    let Some(thread) = s.threads.get(tid.0) else {
         return;
     };
     let (state, new) = (thread.state, thread.priority);
@@ -631,19 +665,19 @@ fn requeue_after_priority_change(s: &mut Scheduler, tid: Tid, old: Priority) {
 /// A thread's (effective priority, policy).
 pub fn get_param(tid: Tid) -> Result<(Priority, Policy), Errno> {
     let s = SCHED.lock();
-    let thread = s.threads.get(&tid).ok_or(Errno::ESRCH)?;
+    let thread = s.threads.get(tid.0).ok_or(Errno::ESRCH)?;
     Ok((thread.priority, thread.policy))
 }
 
 /// The process a thread belongs to.
 pub fn thread_pid(tid: Tid) -> Option<Pid> {
-    SCHED.lock().threads.get(&tid).map(|t| t.pid)
+    SCHED.lock().threads.get(tid.0).map(|t| t.pid)
 }
 
 /// Raises `tid`'s effective priority to at least `priority` (priority inheritance).
 pub fn boost(tid: Tid, priority: Priority) {
     let mut s = SCHED.lock();
-    let Some(thread) = s.threads.get_mut(&tid) else {
+    let Some(thread) = s.threads.get_mut(tid.0) else {
         return;
     };
     if priority < thread.priority {
@@ -656,7 +690,7 @@ pub fn boost(tid: Tid, priority: Priority) {
 /// Drops any inherited priority of `tid`.
 pub fn unboost(tid: Tid) {
     let mut s = SCHED.lock();
-    let Some(thread) = s.threads.get_mut(&tid) else {
+    let Some(thread) = s.threads.get_mut(tid.0) else {
         return;
     };
     if thread.priority != thread.base_priority {
@@ -669,7 +703,7 @@ pub fn unboost(tid: Tid) {
 /// Marks a thread as having to leave (its process is dying) and wakes it if blocked.
 pub fn interrupt(tid: Tid) {
     let mut s = SCHED.lock();
-    if let Some(thread) = s.threads.get_mut(&tid) {
+    if let Some(thread) = s.threads.get_mut(tid.0) {
         thread.interrupted = true;
         s.wake(tid, WakeReason::Interrupted);
     }
@@ -709,12 +743,40 @@ pub fn preempt_if_needed() {
     cpu::irq_restore(irq);
 }
 
+/// The way back to user mode: [`preempt_if_needed`], then whether the running thread has
+/// been told to leave ([`current_interrupted`]); one lock when there is nothing to do.
+pub fn preempt_and_check_interrupted() -> bool {
+    {
+        let mut s = SCHED.lock();
+        if !s.need_resched {
+            return s.current_thread().interrupted;
+        }
+    }
+    preempt_if_needed();
+    current_interrupted()
+}
+
 /// Sets the round-robin time slice.
 pub fn set_slice_ns(ns: u64) {
     SLICE_NS.store(ns.max(1_000_000), Ordering::Relaxed);
+    SLICE_TICKS.store(0, Ordering::Relaxed);
+}
+
+/// The time slice in counter ticks, converted once per [`set_slice_ns`].
+fn slice_ticks() -> u64 {
+    match SLICE_TICKS.load(Ordering::Relaxed) {
+        0 => {
+            let ticks = time::ns_to_ticks(SLICE_NS.load(Ordering::Relaxed));
+            SLICE_TICKS.store(ticks, Ordering::Relaxed);
+            ticks
+        }
+        ticks => ticks,
+    }
 }
 
 /// Snapshots of every thread.
 pub fn threads() -> Vec<ThreadInfo> {
-    SCHED.lock().threads.values().map(|t| t.info()).collect()
+    let mut infos: Vec<ThreadInfo> = SCHED.lock().threads.values().map(|t| t.info()).collect();
+    infos.sort_unstable_by_key(|t| t.tid);
+    infos
 }

@@ -70,22 +70,6 @@ impl WaitQueue {
         }
     }
 
-    /// Wakes every waiter for a caller that blocks right after: the first one is handed the
-    /// CPU directly (see [`super::wake_handoff`]).
-    pub fn wake_all_handoff(&self) -> usize {
-        let waiters = core::mem::take(&mut *self.waiters.lock());
-        let mut woken = 0;
-        for tid in waiters {
-            let done = if woken == 0 {
-                super::wake_handoff(tid)
-            } else {
-                super::wake(tid, WakeReason::Woken)
-            };
-            woken += usize::from(done);
-        }
-        woken
-    }
-
     /// Wakes every waiter; returns how many.
     pub fn wake_all(&self) -> usize {
         let waiters = core::mem::take(&mut *self.waiters.lock());

@@ -54,10 +54,13 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
             let file = get(args[0])?;
             proc::with_fds(|fds| fds.insert(file, false))?
         }
-        Sysno::Ioctl => match &get(args[0])?.object {
-            fs::FileObject::Device(fs::DEV_LITEIPC) => crate::ipc::liteipc::ioctl(args[1], args[2]),
-            _ => Err(Errno::ENOTTY),
-        },
+        Sysno::Ioctl => {
+            if proc::with_fds(|fds| fds.is_device(args[0], fs::DEV_LITEIPC))?? {
+                crate::ipc::liteipc::ioctl(args[1], args[2])
+            } else {
+                Err(Errno::ENOTTY)
+            }
+        }
         _ => Err(Errno::ENOSYS),
     }
 }

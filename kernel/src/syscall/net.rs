@@ -75,8 +75,14 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
         }
         Sysno::Listen => socket_of(args[0])?.1.listen(args[1]).map(|()| 0),
         Sysno::Accept => {
+            if args[1] & !(SOCK_CLOEXEC | SOCK_NONBLOCK) != 0 {
+                return Err(Errno::EINVAL);
+            }
             let connection = socket_of(args[0])?.1.accept()?;
-            install(connection, false)
+            if args[1] & SOCK_NONBLOCK != 0 {
+                connection.set_nonblocking(true);
+            }
+            install(connection, args[1] & SOCK_CLOEXEC != 0)
         }
         Sysno::Connect => {
             let (_, socket) = socket_of(args[0])?;

@@ -16,6 +16,11 @@ pub fn read_struct<T: FromBytes + IntoBytes>(addr: usize) -> Result<T, Errno> {
     Ok(value)
 }
 
+/// Reads a `T` from user address `addr` into `value` (no temporary: for hot paths).
+pub fn read_into<T: FromBytes + IntoBytes>(addr: usize, value: &mut T) -> Result<(), Errno> {
+    usercopy::copy_from_user(value.as_mut_bytes(), addr as u64).map_err(|_| Errno::EFAULT)
+}
+
 /// Writes `value` to user address `addr`.
 pub fn write_struct<T: IntoBytes + Immutable>(addr: usize, value: &T) -> Result<(), Errno> {
     usercopy::copy_to_user(addr as u64, value.as_bytes()).map_err(|_| Errno::EFAULT)

@@ -78,7 +78,9 @@ impl IpcIo {
     pub fn new() -> IpcIo {
         IpcIo {
             data: Vec::with_capacity(INITIAL_CAPACITY),
-            offsets: Vec::with_capacity(1),
+            // No allocation until an object is pushed: with `sp_obj_num` 0 the kernel reads
+            // nothing at the offsets pointer.
+            offsets: Vec::new(),
             buffers: Vec::new(),
         }
     }

@@ -8,9 +8,7 @@
 //! - `death-client <name>`: calls HANG, expects an error and a death notification;
 //! - `hostile-free <name>`: bogus BUFF_FREEs (single-threaded, so the raw frees are allowed).
 
-use crate::check::{Context, TestResult};
 use crate::server::{self, connect};
-use crate::{ensure, ensure_eq};
 use abi::liteipc::{
     CmsCmdContent, IPC_CMS_CMD, IPC_GET_VERSION, IPC_SEND_RECV_MSG, IPC_SET_CMS,
     IPC_SET_IPC_THREAD, IPC_WAIT_CMS, IpcContent, IpcVersion, LITEIPC_DRIVER, LITEIPC_VERSION,
@@ -20,10 +18,12 @@ use abi::syscall::open_flags::{O_CLOEXEC, O_CREAT, O_RDONLY, O_RDWR, O_WRONLY};
 use alloc::string::String;
 use core::time::Duration;
 use liteipc::{IpcIo, SvcIdentity, cms};
+use ulib::check::{Context, TestResult};
 use ulib::fs::File;
 use ulib::sync::{Condvar, Mutex};
 use ulib::sys::{self, hostile, ipc::IpcPool};
 use ulib::{Errno, env, eprintln, println, thread};
+use ulib::{ensure, ensure_eq};
 
 /// `O_SYNC` (Linux value); the kernel ignores it, the device must still open.
 const O_SYNC: usize = 0o4010000;

@@ -2,12 +2,12 @@
 //! `liteipc::cms::DemoCms`) plus notes from test servers, and records what it saw so the
 //! tests can wait for it (a condition variable, never a sleep).
 
-use crate::check::Context;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 use liteipc::cms::DemoCms;
 use liteipc::{IpcContext, IpcHandler, IpcIo, Message};
+use ulib::check::Context;
 use ulib::sync::{Condvar, Mutex};
 use ulib::thread::{self, JoinHandle};
 

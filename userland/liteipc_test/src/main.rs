@@ -15,7 +15,6 @@
 
 extern crate alloc;
 
-mod check;
 mod children;
 mod cms_thread;
 mod server;
@@ -28,7 +27,7 @@ use suite::Suite;
 use ulib::{env, println};
 
 /// A named test.
-type Test = (&'static str, fn(&mut Suite) -> check::TestResult);
+type Test = (&'static str, fn(&mut Suite) -> ulib::check::TestResult);
 
 /// Every test, in run order (later ones use what earlier ones set up).
 const TESTS: &[Test] = &[

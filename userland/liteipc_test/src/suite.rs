@@ -1,11 +1,11 @@
 //! State shared by the tests of one run (pid 1's context, the CMS thread, the servers)
 //! and helpers to spawn and reap helper processes.
 
-use crate::check::{Context, TestResult};
 use crate::server;
 use alloc::format;
 use alloc::string::String;
 use liteipc::{IpcContext, IpcIo, SvcIdentity};
+use ulib::check::{Context, TestResult};
 use ulib::process::{self, ExitStatus, Pid, SpawnOptions};
 use ulib::thread::JoinHandle;
 

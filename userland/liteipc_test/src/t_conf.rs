@@ -1,12 +1,13 @@
 //! Upstream conformance (ItPosixLiteIpc001 and the demo CMS): the child that runs before
 //! any CMS exists, SET_CMS by pid 1 and by another process, the CMS thread, REG/GET/STOP.
 
-use crate::check::{Context, TestResult};
+use crate::cms_thread;
 use crate::suite::{MAIN_POOL, Suite, run_child};
-use crate::{cms_thread, ensure, ensure_eq};
 use abi::liteipc::{IPC_SET_CMS, IpcMsg, LITEIPC_VERSION};
 use liteipc::{IpcContext, cms};
+use ulib::check::{Context, TestResult};
 use ulib::{Errno, sys};
+use ulib::{ensure, ensure_eq};
 
 /// ItPosixLiteIpc001's child, before anyone is the CMS.
 pub fn child_without_cms(_: &mut Suite) -> TestResult {

@@ -2,17 +2,17 @@
 //! for, pointers into the kernel or unmapped memory, oversized lengths, bogus frees. Each
 //! gets an error, and the server keeps serving (checked with a normal call after each).
 
-use crate::check::{Context, TestResult};
 use crate::suite::{Suite, run_child, serving};
 use crate::t_service::send_msg;
-use crate::{ensure, ensure_eq};
 use abi::liteipc::{
     IPC_SEND_RECV_MSG, IpcContent, IpcMsg, SEND, SpecialObj, SvcIdentity, msg_type,
 };
 use alloc::vec;
 use liteipc::IpcIo;
 use ulib::Errno;
+use ulib::check::{Context, TestResult};
 use ulib::sys::hostile::{self, Foreign};
+use ulib::{ensure, ensure_eq};
 
 /// A kernel address (the kernel image).
 const KERNEL_ADDR: u64 = 0xFFFF_FFFF_8000_0000;

@@ -2,11 +2,9 @@
 //! 50,000 calls), size limits, special objects, access control, timeout, death, pool and
 //! frame accounting.
 
-use crate::check::{Context, TestResult};
 use crate::cms_thread;
 use crate::server::{self, byte_sum, pattern};
 use crate::suite::{Server, Suite, double, expect_success, run_child, serving, spawn};
-use crate::{ensure, ensure_eq};
 use abi::liteipc::{IpcContent, IpcMsg, LITEIPC_VERSION, MAX_DATA_SIZE, SEND, SvcIdentity};
 use alloc::format;
 use alloc::string::String;
@@ -14,9 +12,11 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 use liteipc::{IpcContext, IpcIo};
+use ulib::check::{Context, TestResult};
 use ulib::process::{self, signal};
 use ulib::time::Instant;
 use ulib::{Errno, println, thread};
+use ulib::{ensure, ensure_eq};
 
 /// Round trips of the `rt` test, over two clients.
 const ROUND_TRIPS: u32 = 50_000;

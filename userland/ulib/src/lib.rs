@@ -23,6 +23,7 @@
 
 extern crate alloc;
 
+pub mod check;
 pub mod env;
 pub mod fs;
 pub mod io;

@@ -1,13 +1,13 @@
 //! Fault tests: each `/bin/crasher` kind ends only the crasher, with the right signal;
 //! and isolation: another process cannot read or write our memory, nor the kernel's.
 
-use crate::check::{Context, TestResult};
 use crate::procs::run;
-use crate::{ensure, ensure_eq};
 use alloc::boxed::Box;
 use alloc::format;
 use core::hint::black_box;
+use ulib::check::{Context, TestResult};
 use ulib::process::signal::{SIGBUS, SIGILL, SIGSEGV};
+use ulib::{ensure, ensure_eq};
 
 /// A kernel address (the kernel image base).
 const KERNEL_ADDR: usize = 0xFFFF_FFFF_8000_0000;

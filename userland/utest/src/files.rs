@@ -1,12 +1,12 @@
 //! Initramfs tests: reading a known file, fstat, lseek, directory listing, and the
 //! errors for writing a directory or opening a missing path.
 
-use crate::check::{Context, TestResult};
-use crate::{ensure, ensure_eq};
 use alloc::string::String;
 use alloc::vec::Vec;
 use ulib::Errno;
+use ulib::check::{Context, TestResult};
 use ulib::fs::{self, File, open_flags};
+use ulib::{ensure, ensure_eq};
 
 /// Content of `/etc/hostname` in the initramfs.
 const HOSTNAME: &str = "ohos-rs\n";

@@ -2,15 +2,15 @@
 //! fds and pids; unknown numbers; forbidden values) must fail with the right errno and
 //! leave the process running.
 
-use crate::check::{Context, TestResult};
-use crate::{ensure, ensure_eq};
 use core::sync::atomic::AtomicU32;
 use ulib::Errno;
+use ulib::check::{Context, TestResult};
 use ulib::fs::File;
 use ulib::mem::{Mapping, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE};
 use ulib::process::{self, Pid, SpawnOptions, signal};
 use ulib::sys::{self, hostile, hostile::Foreign};
 use ulib::thread;
+use ulib::{ensure, ensure_eq};
 
 /// A kernel address (the kernel image base).
 const KERNEL_ADDR: usize = 0xFFFF_FFFF_8000_0000;

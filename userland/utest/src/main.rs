@@ -11,7 +11,6 @@
 
 extern crate alloc;
 
-mod check;
 mod child;
 mod faults;
 mod files;
@@ -20,7 +19,7 @@ mod memory;
 mod procs;
 mod sched;
 
-use check::TestResult;
+use ulib::check::TestResult;
 use ulib::{env, println, thread};
 
 /// A named test.

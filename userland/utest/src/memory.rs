@@ -2,11 +2,11 @@
 //! take effect (a child touching the memory afterwards is killed); thread stacks have a
 //! guard page.
 
-use crate::check::{Context, TestResult};
 use crate::procs::run;
-use crate::{ensure, ensure_eq};
+use ulib::check::{Context, TestResult};
 use ulib::mem::{Mapping, PAGE_SIZE, PROT_READ, PROT_WRITE};
 use ulib::process::signal::SIGSEGV;
+use ulib::{ensure, ensure_eq};
 
 /// Size of the pattern test mapping.
 const MIB: usize = 1024 * 1024;

@@ -1,14 +1,14 @@
 //! Process tests: ids, argv/env passing, exit codes, wait (blocking and WNOHANG), kill,
 //! and that spawn/exit cycles give every frame back.
 
-use crate::check::{Context, TestResult};
 use crate::child::{CHILD_ARGS, CHILD_ENV};
-use crate::{ensure, ensure_eq};
 use alloc::format;
 use alloc::string::String;
+use ulib::check::{Context, TestResult};
 use ulib::mem::meminfo;
 use ulib::process::{self, ExitStatus, Pid, SpawnOptions, signal};
 use ulib::{Errno, thread};
+use ulib::{ensure, ensure_eq};
 
 /// Spawns `path args` and waits for it.
 pub fn run(path: &str, args: &[&str]) -> Result<ExitStatus, String> {

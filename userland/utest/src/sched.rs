@@ -4,15 +4,15 @@
 //! The controlling thread runs at priority 10, the highest a user thread may have, so
 //! threads it creates at 11..=31 wait until it blocks.
 
-use crate::check::{Context, TestResult};
-use crate::{ensure, ensure_eq};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::time::Duration;
+use ulib::check::{Context, TestResult};
 use ulib::sync::{Condvar, Mutex};
 use ulib::thread::{self, JoinHandle, Policy};
 use ulib::time;
+use ulib::{ensure, ensure_eq};
 
 /// Priority of the controlling thread.
 const CONTROL_PRIORITY: u32 = 10;

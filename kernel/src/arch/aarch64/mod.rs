@@ -1,5 +1,5 @@
 //! AArch64: the only home of `asm!` and system registers. Boot, exception vectors, the CPU,
-//! the generic timer, the GICv3 CPU interface, PSCI and semihosting.
+//! the generic timer, the GICv3 CPU interface, PSCI, semihosting, and `memcpy`/`memset`.
 
 mod boot;
 pub mod context;
@@ -7,6 +7,7 @@ pub mod cpu;
 mod exception;
 pub mod fault;
 pub mod gic_cpuif;
+mod mem;
 pub mod psci;
 #[cfg(test)]
 pub mod semihosting;

@@ -12,7 +12,7 @@ use zerocopy::IntoBytes;
 /// A thread ended.
 pub fn on_thread_exit(tid: Tid) {
     let mut state = STATE.lock();
-    if let Some(task) = state.tasks.remove(&tid) {
+    if let Some(task) = state.tasks.remove(tid.0) {
         for queued in task.queue {
             state.release(task.pid, queued.offset);
         }
@@ -41,13 +41,13 @@ pub fn on_process_exit(pid: Pid) {
         state.cms = None;
         handle_died(&mut state, 0, pid);
     }
-    for task in state.tasks.values_mut() {
+    for (tid, task) in state.tasks.iter_mut() {
         if task.awaiting.is_some_and(|a| a.server_pid == pid) {
             task.reply_failed = true;
-            task.wait.wake_all();
+            task.wake(Tid(tid), false);
         }
     }
-    let process = state.procs.remove(&pid);
+    let process = state.procs.remove(pid);
     drop(state);
     drop(process); // frees the pool's frames
     CMS_READY.wake_all();
@@ -55,19 +55,19 @@ pub fn on_process_exit(pid: Pid) {
 
 /// Fails waiting callers of `handle` and notifies every other process that could reach it.
 fn handle_died(state: &mut State, handle: u32, owner: Pid) {
-    for task in state.tasks.values_mut() {
+    for (tid, task) in state.tasks.iter_mut() {
         if task.awaiting.is_some_and(|a| a.handle == handle) {
             task.reply_failed = true;
-            task.wait.wake_all();
+            task.wake(Tid(tid), false);
         }
     }
     let watchers: Vec<(Pid, Tid)> = state
         .procs
         .iter_mut()
-        .filter(|(pid, p)| **pid != owner && (handle == 0 || p.can_reach(handle)))
+        .filter(|(pid, p)| *pid != owner && (handle == 0 || p.can_reach(handle)))
         .filter_map(|(pid, p)| {
             p.revoke(handle);
-            p.ipc_thread.map(|t| (*pid, t))
+            p.ipc_thread.map(|t| (pid, t))
         })
         .collect();
     for (pid, tid) in watchers {
@@ -76,7 +76,7 @@ fn handle_died(state: &mut State, handle: u32, owner: Pid) {
 }
 
 fn notify(state: &mut State, pid: Pid, tid: Tid, handle: u32) {
-    let Some(pool) = state.procs.get_mut(&pid).and_then(|p| p.pool.as_mut()) else {
+    let Some(pool) = state.procs.get_mut(pid).and_then(|p| p.pool.as_mut()) else {
         return;
     };
     let Some(block) = pool.alloc.alloc(size_of::<IpcMsg>()) else {
@@ -94,7 +94,7 @@ fn notify(state: &mut State, pid: Pid, tid: Tid, handle: u32) {
         timestamp,
         ..IpcMsg::default()
     };
-    let pool = state.procs.get(&pid).and_then(|p| p.pool.as_ref());
+    let pool = state.procs.get(pid).and_then(|p| p.pool.as_ref());
     if pool.is_some_and(|pool| pool.write(block, msg.as_bytes()).is_ok()) {
         state.enqueue(
             tid,

@@ -23,9 +23,9 @@ use crate::time;
 use abi::Errno;
 use abi::liteipc::*;
 use abi::syscall::mman;
-use alloc::collections::{BTreeMap, VecDeque};
-use alloc::sync::Arc;
+use alloc::collections::VecDeque;
 use kcore::PAGE_SIZE;
+use kcore::idmap::IdMap;
 use log::warn;
 use pool::Pool;
 
@@ -47,6 +47,10 @@ struct HandleEntry {
 struct ProcIpc {
     pool: Option<Pool>,
     ipc_thread: Option<Tid>,
+    /// The process's credentials, stamped on every message it sends (they never change
+    /// after spawn, exec included), kept here so a send needs no process-table lookup.
+    uid: u32,
+    gid: u32,
     /// Bit h set: the process may send to handle h.
     access: [u64; MAX_HANDLES / 64],
 }
@@ -92,7 +96,9 @@ struct Awaiting {
 struct TaskIpc {
     pid: Pid,
     queue: VecDeque<Queued>,
-    wait: Arc<WaitQueue>,
+    /// The thread sleeps in a LiteIPC receive (only the thread itself waits for its
+    /// messages, so a flag replaces a wait queue: no allocation per wait).
+    waiting: bool,
     awaiting: Option<Awaiting>,
     /// The awaited server died or sent MT_FAILED_REPLY.
     reply_failed: bool,
@@ -101,27 +107,43 @@ struct TaskIpc {
 struct State {
     cms: Option<Cms>,
     handles: [Option<HandleEntry>; MAX_HANDLES],
-    procs: BTreeMap<Pid, ProcIpc>,
-    tasks: BTreeMap<Tid, TaskIpc>,
+    /// By pid.
+    procs: IdMap<ProcIpc>,
+    /// By tid.
+    tasks: IdMap<TaskIpc>,
     last_timestamp: u64,
 }
 
 static STATE: IrqSafeMutex<State> = IrqSafeMutex::new(State {
     cms: None,
     handles: [None; MAX_HANDLES],
-    procs: BTreeMap::new(),
-    tasks: BTreeMap::new(),
+    procs: IdMap::new(),
+    tasks: IdMap::new(),
     last_timestamp: 0,
 });
 /// Where IPC_WAIT_CMS sleeps.
 static CMS_READY: WaitQueue = WaitQueue::new();
 
+impl TaskIpc {
+    /// Wakes thread `tid` (this task) if it sleeps in a receive; `handoff` when the waker
+    /// blocks right after (see [`sched::wake_handoff`]).
+    fn wake(&mut self, tid: Tid, handoff: bool) {
+        if core::mem::take(&mut self.waiting) {
+            if handoff {
+                sched::wake_handoff(tid);
+            } else {
+                sched::wake(tid, WakeReason::Woken);
+            }
+        }
+    }
+}
+
 impl State {
     fn task(&mut self, tid: Tid, pid: Pid) -> &mut TaskIpc {
-        self.tasks.entry(tid).or_insert_with(|| TaskIpc {
+        self.tasks.get_or_insert_with(tid.0, || TaskIpc {
             pid,
             queue: VecDeque::new(),
-            wait: Arc::new(WaitQueue::new()),
+            waiting: false,
             awaiting: None,
             reply_failed: false,
         })
@@ -136,7 +158,7 @@ impl State {
     fn resolve(&self, handle: u32) -> Option<HandleEntry> {
         if handle == 0 {
             let cms = self.cms?;
-            let tid = self.procs.get(&cms.pid)?.ipc_thread?;
+            let tid = self.procs.get(cms.pid)?.ipc_thread?;
             return Some(HandleEntry { tid, pid: cms.pid });
         }
         *self.handles.get(handle as usize)?
@@ -145,7 +167,7 @@ impl State {
     fn cms_ready(&self) -> bool {
         self.cms.is_some_and(|c| {
             self.procs
-                .get(&c.pid)
+                .get(c.pid)
                 .is_some_and(|p| p.ipc_thread.is_some())
         })
     }
@@ -160,17 +182,15 @@ impl State {
     fn enqueue_from(&mut self, tid: Tid, pid: Pid, queued: Queued, sender_blocks_next: bool) {
         let task = self.task(tid, pid);
         task.queue.push_back(queued);
-        if sender_blocks_next {
-            task.wait.wake_all_handoff();
-        } else {
-            task.wait.wake_all();
+        task.wake(tid, sender_blocks_next);
+        if !sender_blocks_next {
             crate::poll::notify();
         }
     }
 
     /// Frees a block of `pid`'s pool on the kernel's behalf.
     fn release(&mut self, pid: Pid, offset: usize) {
-        if let Some(pool) = self.procs.get_mut(&pid).and_then(|p| p.pool.as_mut()) {
+        if let Some(pool) = self.procs.get_mut(pid).and_then(|p| p.pool.as_mut()) {
             let _ = pool.alloc.release(offset);
         }
     }
@@ -185,33 +205,24 @@ struct Caller {
     gid: u32,
 }
 
-impl Caller {
-    fn current() -> Caller {
-        let cred = proc::current_cred();
-        Caller {
-            pid: sched::current_pid(),
-            tid: sched::current(),
-            uid: cred.uid,
-            gid: cred.gid,
-        }
-    }
-}
-
 /// Whether thread `tid` has a LiteIPC message waiting (for `poll`).
 pub fn has_message(tid: Tid) -> bool {
     STATE
         .lock()
         .tasks
-        .get(&tid)
+        .get(tid.0)
         .is_some_and(|t| !t.queue.is_empty())
 }
 
 /// `open("/dev/lite_ipc")`: gives the calling process its IPC state.
 pub fn open() {
     let pid = sched::current_pid();
-    STATE.lock().procs.entry(pid).or_insert(ProcIpc {
+    let cred = proc::cred(pid);
+    STATE.lock().procs.get_or_insert_with(pid, || ProcIpc {
         pool: None,
         ipc_thread: None,
+        uid: cred.uid,
+        gid: cred.gid,
         access: [0; MAX_HANDLES / 64],
     });
 }
@@ -229,7 +240,7 @@ pub fn mmap(len: u64, prot: usize, flags: usize) -> Result<usize, Errno> {
     let space = sched::current_space().ok_or(Errno::EINVAL)?;
     {
         let state = STATE.lock();
-        let process = state.procs.get(&pid).ok_or(Errno::EBADF)?;
+        let process = state.procs.get(pid).ok_or(Errno::EBADF)?;
         if process.pool.is_some() {
             return Err(Errno::EEXIST);
         }
@@ -261,7 +272,7 @@ pub fn mmap(len: u64, prot: usize, flags: usize) -> Result<usize, Errno> {
     let mut pool = pool;
     pool.user_va = va;
     let mut state = STATE.lock();
-    let process = state.procs.get_mut(&pid).ok_or(Errno::EBADF)?;
+    let process = state.procs.get_mut(pid).ok_or(Errno::EBADF)?;
     if process.pool.is_some() {
         drop(state);
         let _ = space.unmap(va, (pages * PAGE_SIZE) as u64); // lost a race: undo, then free
@@ -273,16 +284,16 @@ pub fn mmap(len: u64, prot: usize, flags: usize) -> Result<usize, Errno> {
 
 /// `ioctl` on the device.
 pub fn ioctl(cmd: usize, arg: usize) -> Result<usize, Errno> {
-    let caller = Caller::current();
-    if STATE
-        .lock()
-        .procs
-        .get(&caller.pid)
-        .and_then(|p| p.pool.as_ref())
-        .is_none()
-    {
-        return Err(Errno::ENOMEM); // upstream: nothing works before the pool is mapped
-    }
+    let (tid, pid) = sched::current_ids();
+    let caller = match STATE.lock().procs.get(pid) {
+        Some(p) if p.pool.is_some() => Caller {
+            pid,
+            tid,
+            uid: p.uid,
+            gid: p.gid,
+        },
+        _ => return Err(Errno::ENOMEM), // upstream: nothing works before the pool is mapped
+    };
     match cmd {
         IPC_SET_CMS => set_cms(caller, arg),
         IPC_CMS_CMD => cms_cmd(caller, arg),
@@ -325,7 +336,7 @@ fn set_ipc_thread(caller: Caller) -> Result<usize, Errno> {
     if state.cms.is_none() {
         return Err(no_cms());
     }
-    let process = state.procs.get_mut(&caller.pid).ok_or(Errno::EBADF)?;
+    let process = state.procs.get_mut(caller.pid).ok_or(Errno::EBADF)?;
     process.ipc_thread = Some(caller.tid);
     let ready = state.cms_ready();
     drop(state);
@@ -375,7 +386,7 @@ fn cms_cmd(caller: Caller, arg: usize) -> Result<usize, Errno> {
             }
             state
                 .procs
-                .get_mut(&pid)
+                .get_mut(pid)
                 .ok_or(Errno::EINVAL)?
                 .grant(content.service_handle);
             Ok(0)

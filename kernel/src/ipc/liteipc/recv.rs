@@ -2,58 +2,72 @@
 //! then RECV — upstream's order — and the receive side: the next message for the calling
 //! thread, or the reply it waits for (5 s at most after a request).
 
-use super::{Awaiting, Caller, STATE, no_cms, send};
-use crate::sched::WakeReason;
+use super::{Awaiting, Caller, STATE, State, no_cms, send};
+use crate::arch::cpu;
+use crate::sched::{self, WakeReason};
 use crate::syscall::user;
 use crate::time;
 use abi::Errno;
 use abi::liteipc::*;
 
-/// The ioctl.
+/// The ioctl. Everything up to the receive happens under one lock of the driver state.
 pub(super) fn send_recv(caller: Caller, arg: usize) -> Result<usize, Errno> {
-    let mut content: IpcContent = user::read_struct(arg)?;
+    let mut content = IpcContent::default();
+    user::read_into(arg, &mut content)?;
+    let mut state = STATE.lock();
     // Sending needs a service manager (upstream's rule); freeing a buffer and receiving do
     // not, so a process can still return the death notice of a samgr that just died.
-    if content.flag & SEND != 0 && STATE.lock().cms.is_none() {
+    if content.flag & SEND != 0 && state.cms.is_none() {
+        drop(state);
         return Err(no_cms());
     }
     if content.flag & !(SEND | RECV | BUFF_FREE) != 0 || content.flag == 0 {
         return Err(Errno::EINVAL);
     }
     let to_free = if content.flag & BUFF_FREE != 0 {
-        Some(check_free(caller, content.buff_to_free)?)
+        Some(check_free(&state, caller, content.buff_to_free)?)
     } else {
         None
     };
     let sent = if content.flag & SEND != 0 {
-        send::send(caller, content.out_msg, content.flag & RECV != 0).map(Some)
+        let mut out = send::Outgoing::default();
+        send::read(&mut out, content.out_msg)
+            .and_then(|()| send::send(&mut state, caller, &out, content.flag & RECV != 0))
+            .map(Some)
     } else {
         Ok(None)
     };
     if let Some(offset) = to_free {
-        free(caller, offset);
+        free(&mut state, caller, offset);
     }
     let awaiting = sent?.flatten();
     if let Some(awaiting) = awaiting {
-        STATE.lock().task(caller.tid, caller.pid).awaiting = Some(awaiting);
+        state.task(caller.tid, caller.pid).awaiting = Some(awaiting);
     }
-    if content.flag & RECV != 0 {
-        // The 5 s bound applies to waiting for a reply; a server that replied and now waits
-        // for its next request may wait as long as it likes.
-        let timeout =
-            awaiting.map(|_| time::now() + time::ns_to_ticks(LITEIPC_TIMEOUT_MS * 1_000_000));
-        content.in_msg = receive(caller, awaiting, timeout)?;
-        user::write_struct(arg, &content)?;
+    if content.flag & RECV == 0 {
+        return Ok(0);
     }
+    let found = take_message(&mut state, caller, awaiting)?;
+    drop(state);
+    content.in_msg = match found {
+        Some(found) => found,
+        None => {
+            // The 5 s bound applies to waiting for a reply; a server that replied and now
+            // waits for its next request may wait as long as it likes.
+            let timeout =
+                awaiting.map(|_| time::now() + time::ns_to_ticks(LITEIPC_TIMEOUT_MS * 1_000_000));
+            receive(caller, awaiting, timeout)?
+        }
+    };
+    user::write_struct(arg, &content)?;
     Ok(0)
 }
 
 /// The pool offset of a buffer the caller may free (a delivered, unfreed message of its own).
-fn check_free(caller: Caller, addr: u64) -> Result<usize, Errno> {
-    let state = STATE.lock();
+fn check_free(state: &State, caller: Caller, addr: u64) -> Result<usize, Errno> {
     let pool = state
         .procs
-        .get(&caller.pid)
+        .get(caller.pid)
         .and_then(|p| p.pool.as_ref())
         .ok_or(Errno::EINVAL)?;
     let offset = pool.offset_of(addr).ok_or(Errno::EINVAL)?;
@@ -63,55 +77,65 @@ fn check_free(caller: Caller, addr: u64) -> Result<usize, Errno> {
     Ok(offset)
 }
 
-fn free(caller: Caller, offset: usize) {
-    let mut state = STATE.lock();
+fn free(state: &mut State, caller: Caller, offset: usize) {
     if let Some(pool) = state
         .procs
-        .get_mut(&caller.pid)
+        .get_mut(caller.pid)
         .and_then(|p| p.pool.as_mut())
     {
         let _ = pool.alloc.user_free(offset);
     }
 }
 
-/// Takes the caller's next message (or, when `awaiting`, its reply), sleeping until one
-/// arrives or `deadline` passes; returns its pool address.
+/// Sleeps until the caller's next message (or, when `awaiting`, its reply) arrives or
+/// `deadline` passes; returns its pool address.
 fn receive(
     caller: Caller,
     awaiting: Option<Awaiting>,
     deadline: Option<u64>,
 ) -> Result<u64, Errno> {
-    loop {
-        let wait = {
+    // IRQs stay masked from each check to the sleep, so no wake-up falls in between.
+    let irq = cpu::irq_save_disable();
+    let result = loop {
+        {
             let mut state = STATE.lock();
-            if let Some(found) = take_message(&mut state, caller, awaiting)? {
-                return Ok(found);
-            }
-            state.task(caller.tid, caller.pid).wait.clone()
-        };
-        match wait.wait(deadline) {
-            WakeReason::Woken => {}
-            WakeReason::TimedOut => {
-                // Check once more: the reply may have come with the deadline.
-                let mut state = STATE.lock();
-                if let Some(found) = take_message(&mut state, caller, awaiting)? {
-                    return Ok(found);
-                }
-                state.task(caller.tid, caller.pid).awaiting = None;
-                return Err(Errno::ETIME);
-            }
-            WakeReason::Interrupted => {
-                STATE.lock().task(caller.tid, caller.pid).awaiting = None;
-                return Err(Errno::ERFKILL);
+            match take_message(&mut state, caller, awaiting) {
+                Ok(None) => state.task(caller.tid, caller.pid).waiting = true,
+                done => break done,
             }
         }
-    }
+        let reason = sched::block_current(deadline);
+        if reason == WakeReason::Woken {
+            continue;
+        }
+        let mut state = STATE.lock();
+        if reason == WakeReason::TimedOut {
+            // Check once more: the reply may have come with the deadline.
+            match take_message(&mut state, caller, awaiting) {
+                Ok(None) => {}
+                done => {
+                    state.task(caller.tid, caller.pid).waiting = false;
+                    break done;
+                }
+            }
+        }
+        let task = state.task(caller.tid, caller.pid);
+        task.waiting = false;
+        task.awaiting = None;
+        break Err(if reason == WakeReason::TimedOut {
+            Errno::ETIME
+        } else {
+            Errno::ERFKILL
+        });
+    };
+    cpu::irq_restore(irq);
+    result?.ok_or(Errno::EIO)
 }
 
 /// The message to hand over now, if any. Waiting for a reply, only the matching reply
 /// counts (stale replies are freed); a failed reply ends the wait with ENOENT.
 fn take_message(
-    state: &mut super::State,
+    state: &mut State,
     caller: Caller,
     awaiting: Option<Awaiting>,
 ) -> Result<Option<u64>, Errno> {
@@ -136,7 +160,7 @@ fn take_message(
     task.awaiting = None;
     let pool = state
         .procs
-        .get_mut(&caller.pid)
+        .get_mut(caller.pid)
         .and_then(|p| p.pool.as_mut())
         .ok_or(Errno::EINVAL)?;
     if queued.msg_type == msg_type::MT_FAILED_REPLY {

@@ -1,7 +1,7 @@
 //! SEND: validate a message, place it in the receiver's pool with one copy from the
 //! sender's memory, translate its special objects, and queue it on the receiving thread.
 
-use super::{Awaiting, Caller, HandleEntry, Queued, STATE, State, gen_handle};
+use super::{Awaiting, Caller, HandleEntry, Queued, State, gen_handle};
 use crate::proc;
 use crate::syscall::user;
 use abi::Errno;
@@ -21,14 +21,20 @@ struct Plan {
     total: usize,
 }
 
-/// Sends the message at user address `msg_addr`; returns what the caller must wait for
-/// (a reply to its request) if anything.
-pub(super) fn send(
-    caller: Caller,
-    msg_addr: u64,
-    receive_next: bool,
-) -> Result<Option<Awaiting>, Errno> {
-    let msg: IpcMsg = user::read_struct(msg_addr as usize)?;
+/// A message read from the sender's memory and checked on its own, not yet addressed.
+#[derive(Default)]
+pub(super) struct Outgoing {
+    msg: IpcMsg,
+    offsets: Vec<u64>,
+    objects: Vec<SpecialObj>,
+    ptr_bytes: usize,
+}
+
+/// Reads and checks the message at user address `msg_addr` into `out` (no side effects).
+/// Filled in place: the header is copied once, straight from user memory.
+pub(super) fn read(out: &mut Outgoing, msg_addr: u64) -> Result<(), Errno> {
+    user::read_into(msg_addr as usize, &mut out.msg)?;
+    let msg = &out.msg;
     let data_size = msg.data_size as usize;
     let count = msg.sp_obj_num as usize;
     if !matches!(
@@ -40,7 +46,7 @@ pub(super) fn send(
     {
         return Err(Errno::EINVAL);
     }
-    let offsets = read_offsets(&msg, count)?;
+    let offsets = read_offsets(msg, count)?;
     let objects: Vec<SpecialObj> = offsets
         .iter()
         .map(|&off| user::read_struct::<SpecialObj>((msg.data + off) as usize))
@@ -50,8 +56,28 @@ pub(super) fn send(
         .filter(|o| o.obj_type == obj_type::OBJ_PTR)
         .map(|o| (o.as_ptr().0 as usize).next_multiple_of(16))
         .sum();
-    let mut state = STATE.lock();
-    let to = target(&mut state, caller, &msg)?;
+    out.offsets = offsets;
+    out.objects = objects;
+    out.ptr_bytes = ptr_bytes;
+    Ok(())
+}
+
+/// Sends a message [`read`] from the caller; returns what the caller must wait for (a reply
+/// to its request) if anything.
+pub(super) fn send(
+    state: &mut State,
+    caller: Caller,
+    out: &Outgoing,
+    receive_next: bool,
+) -> Result<Option<Awaiting>, Errno> {
+    let Outgoing {
+        msg,
+        offsets,
+        objects,
+        ptr_bytes,
+    } = out;
+    let (data_size, count) = (msg.data_size as usize, msg.sp_obj_num as usize);
+    let to = target(state, caller, msg)?;
     let data_at = HEADER;
     let offsets_at = data_at + data_size.next_multiple_of(8);
     let ptrs_at = (offsets_at + 8 * count).next_multiple_of(16);
@@ -74,15 +100,7 @@ pub(super) fn send(
             return Err(Errno::EINVAL);
         }
     }
-    deliver(
-        &mut state,
-        caller,
-        &msg,
-        &offsets,
-        &objects,
-        &plan,
-        receive_next,
-    )
+    deliver(state, caller, msg, offsets, objects, &plan, receive_next)
 }
 
 fn read_offsets(msg: &IpcMsg, count: usize) -> Result<Vec<u64>, Errno> {
@@ -116,12 +134,12 @@ fn target(state: &mut State, caller: Caller, msg: &IpcMsg) -> Result<HandleEntry
             || to.pid == caller.pid
             || state
                 .procs
-                .get(&caller.pid)
+                .get(caller.pid)
                 .is_some_and(|p| p.can_reach(handle));
         return if allowed { Ok(to) } else { Err(Errno::EACCES) };
     }
     let tid = crate::sched::Tid(handle);
-    let task = state.tasks.get(&tid).ok_or(Errno::ETIME)?;
+    let task = state.tasks.get(tid.0).ok_or(Errno::ETIME)?;
     match task.awaiting {
         Some(a) if a.timestamp == msg.timestamp && a.server_pid == caller.pid => {
             Ok(HandleEntry { tid, pid: task.pid })
@@ -141,7 +159,7 @@ fn deliver(
     plan: &Plan,
     receive_next: bool,
 ) -> Result<Option<Awaiting>, Errno> {
-    let receiver = state.procs.get_mut(&plan.to.pid).ok_or(Errno::EINVAL)?;
+    let receiver = state.procs.get_mut(plan.to.pid).ok_or(Errno::EINVAL)?;
     let pool = receiver.pool.as_mut().ok_or(Errno::EINVAL)?;
     let block = pool.alloc.alloc(plan.total).ok_or(Errno::ENOMEM)?;
     let pool_va = pool.user_va;
@@ -158,26 +176,25 @@ fn deliver(
     } else {
         msg.timestamp
     };
-    let header = IpcMsg {
-        timestamp,
-        data: pool_va + (block + plan.data_at) as u64,
-        offsets: pool_va + (block + plan.offsets_at) as u64,
-        process_id: caller.pid,
-        task_id: caller.tid.0,
-        user_id: caller.uid,
-        gid: caller.gid,
-        reserved0: 0,
-        reserved1: 0,
-        ..*msg
-    };
+    // A whole copy, then the kernel's fields (an aligned copy the compiler open-codes).
+    let mut header = *msg;
+    header.timestamp = timestamp;
+    header.data = pool_va + (block + plan.data_at) as u64;
+    header.offsets = pool_va + (block + plan.offsets_at) as u64;
+    header.process_id = caller.pid;
+    header.task_id = caller.tid.0;
+    header.user_id = caller.uid;
+    header.gid = caller.gid;
+    header.reserved0 = 0;
+    header.reserved1 = 0;
     let pool = state
         .procs
-        .get(&plan.to.pid)
+        .get(plan.to.pid)
         .and_then(|p| p.pool.as_ref())
         .ok_or(Errno::EINVAL)?;
     pool.write(block, header.as_bytes())?;
     if msg.msg_type != msg_type::MT_REQUEST
-        && let Some(task) = state.tasks.get_mut(&plan.to.tid)
+        && let Some(task) = state.tasks.get_mut(plan.to.tid.0)
     {
         task.awaiting = None; // answered: a second reply is late
     }
@@ -242,7 +259,7 @@ fn translate_objects(
 fn receiver_pool<'s>(state: &'s State, plan: &Plan) -> Result<&'s super::pool::Pool, Errno> {
     state
         .procs
-        .get(&plan.to.pid)
+        .get(plan.to.pid)
         .and_then(|p| p.pool.as_ref())
         .ok_or(Errno::EINVAL)
 }
@@ -283,7 +300,7 @@ fn apply_side_effects(
         new_fds
             .into_iter()
             .for_each(|fd| proc::close_fd_of(plan.to.pid, fd));
-        if let Some(receiver) = state.procs.get_mut(&plan.to.pid) {
+        if let Some(receiver) = state.procs.get_mut(plan.to.pid) {
             new_grants.into_iter().for_each(|h| receiver.revoke(h));
         }
     }
@@ -301,7 +318,7 @@ fn check_service(state: &State, caller: Caller, svc: SvcIdentity) -> Result<(), 
         || svc.handle == 0
         || state
             .procs
-            .get(&caller.pid)
+            .get(caller.pid)
             .is_some_and(|p| p.can_reach(svc.handle));
     if may { Ok(()) } else { Err(Errno::EACCES) }
 }
@@ -318,7 +335,7 @@ fn pass_service(
     if svc.handle == u32::MAX && svc.token == 1 {
         svc.handle = gen_handle(state, caller.tid, caller.pid)?;
     }
-    let process = state.procs.get_mut(&receiver).ok_or(Errno::EINVAL)?;
+    let process = state.procs.get_mut(receiver).ok_or(Errno::EINVAL)?;
     let granted = !process.can_reach(svc.handle);
     process.grant(svc.handle);
     Ok((svc, granted))

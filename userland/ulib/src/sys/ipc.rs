@@ -153,7 +153,9 @@ impl IpcPool {
         // SAFETY: the range lies inside the pool, which stays mapped readable for the
         // process's life. Callers ask only for parts of a delivered, not yet freed message,
         // which the kernel does not write again until it is freed; the slice borrows the
-        // `Delivered` that frees it, so it ends first.
+        // `Delivered` that frees it, so it ends first (the header slice is kept inside that
+        // `Delivered`, which frees the message only when it is dropped or forgotten and never
+        // reads the header after).
         Some(unsafe { core::slice::from_raw_parts(addr as usize as *const u8, len as usize) })
     }
 
@@ -173,7 +175,7 @@ impl IpcPool {
             content.out_msg = core::ptr::from_ref(msg) as u64;
         }
         let freed = free.map(|d| {
-            let addr = d.addr;
+            let addr = d.addr();
             core::mem::forget(d);
             addr
         });
@@ -200,37 +202,36 @@ impl IpcPool {
         let addr = usize::try_from(content.in_msg).map_err(|_| Errno::EFAULT)?;
         let header = self
             .slice(content.in_msg, size_of::<IpcMsg>() as u64)
-            .and_then(|bytes| IpcMsg::read_from_bytes(bytes).ok())
-            // A kernel bug: nothing in our pool to read or free.
+            .and_then(|bytes| IpcMsg::ref_from_bytes(bytes).ok())
+            // A kernel bug: nothing (aligned) in our pool to read or free.
             .ok_or(Errno::EFAULT)?;
         live.addrs.push(addr);
-        Ok(Some(Delivered {
-            pool: self,
-            addr,
-            header,
-        }))
+        Ok(Some(Delivered { pool: self, header }))
     }
 }
 
 /// A message the kernel delivered into this process's pool, readable in place until it is
 /// dropped (which frees it with `BUFF_FREE`) or passed as `free` to
 /// [`IpcPool::transfer`].
+///
+/// Two words: the header is read in place too (it starts the message, so its address is the
+/// message's), which keeps messages cheap to move around.
 #[derive(Debug)]
 pub struct Delivered<'p> {
     pool: &'p IpcPool,
-    addr: usize,
-    header: IpcMsg,
+    /// The header in the pool: part of the message, so the rule of the module covers it.
+    header: &'p IpcMsg,
 }
 
 impl<'p> Delivered<'p> {
     /// Pool address of the message (what `BUFF_FREE` takes).
     pub fn addr(&self) -> usize {
-        self.addr
+        core::ptr::from_ref(self.header) as usize
     }
 
     /// The header as the kernel wrote it.
     pub fn header(&self) -> &IpcMsg {
-        &self.header
+        self.header
     }
 
     /// The pool this message is in.
@@ -281,15 +282,16 @@ impl<'p> Delivered<'p> {
 
 impl Drop for Delivered<'_> {
     fn drop(&mut self) {
+        let addr = self.addr();
         let mut content = IpcContent {
             flag: BUFF_FREE,
-            buff_to_free: self.addr as u64,
+            buff_to_free: addr as u64,
             ..IpcContent::default()
         };
         // A failure means the kernel no longer holds the message; nothing to undo.
         let _ = send_recv_call(self.pool.fd, &mut content);
         let mut live = LIVE.lock();
-        if let Some(i) = live.addrs.iter().position(|&a| a == self.addr) {
+        if let Some(i) = live.addrs.iter().position(|&a| a == addr) {
             live.addrs.swap_remove(i);
         }
     }

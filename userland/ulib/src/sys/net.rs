@@ -2,7 +2,7 @@
 //! send buffers, and writes only into the buffers borrowed mutably here (`recvfrom`'s data
 //! and `Ucred`, `getpeercred`'s `Ucred`, `poll`'s entries).
 
-use super::{call, call1, call2, call3};
+use super::{call, call2, call3};
 use abi::socket::{PollFd, Ucred};
 use abi::{Errno, Sysno};
 
@@ -23,7 +23,8 @@ pub fn listen(fd: usize, backlog: usize) -> Result<usize, Errno> {
 
 /// `accept(fd) -> fd` of the new connection.
 pub fn accept(fd: usize) -> Result<usize, Errno> {
-    call1(Sysno::Accept, fd)
+    // Connections are close-on-exec, so spawned programs never inherit them.
+    call2(Sysno::Accept, fd, abi::socket::SOCK_CLOEXEC)
 }
 
 /// `connect(fd, path)`.

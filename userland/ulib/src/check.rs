@@ -1,4 +1,5 @@
-//! Assertions that return a failure reason instead of panicking, so the suite goes on.
+//! Checks for on-target test programs: assertions that return a failure reason instead of
+//! panicking, so a suite goes on after a failed test.
 
 use alloc::string::String;
 
