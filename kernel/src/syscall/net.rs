@@ -170,10 +170,18 @@ fn poll(fds: usize, nfds: usize, timeout_ms: isize) -> Result<usize, Errno> {
         return Err(Errno::EINVAL);
     }
     let mut entries: Vec<PollFd> = (0..nfds)
-        .map(|i| user::read_struct::<PollFd>(fds + i * size_of::<PollFd>()))
+        .map(|i| {
+            user::read_struct::<PollFd>(
+                fds.checked_add(i * size_of::<PollFd>())
+                    .ok_or(Errno::EFAULT)?,
+            )
+        })
         .collect::<Result<_, _>>()?;
-    let deadline =
-        (timeout_ms >= 0).then(|| time::now() + time::ns_to_ticks(timeout_ms as u64 * 1_000_000));
+    let deadline = (timeout_ms >= 0).then(|| {
+        time::now().saturating_add(time::ns_to_ticks(
+            (timeout_ms as u64).saturating_mul(1_000_000),
+        ))
+    });
     let mut ready = evaluate(&mut entries);
     if ready == 0 && timeout_ms != 0 {
         let mut probe = entries.clone();
@@ -184,7 +192,11 @@ fn poll(fds: usize, nfds: usize, timeout_ms: isize) -> Result<usize, Errno> {
         ready = evaluate(&mut entries);
     }
     for (i, entry) in entries.iter().enumerate() {
-        user::write_struct(fds + i * size_of::<PollFd>(), entry)?;
+        user::write_struct(
+            fds.checked_add(i * size_of::<PollFd>())
+                .ok_or(Errno::EFAULT)?,
+            entry,
+        )?;
     }
     Ok(ready)
 }

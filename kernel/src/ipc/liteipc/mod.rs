@@ -347,8 +347,9 @@ fn set_ipc_thread(caller: Caller) -> Result<usize, Errno> {
 }
 
 fn wait_cms(timeout_ms: u64) -> Result<usize, Errno> {
-    let deadline = (timeout_ms != 0)
-        .then(|| time::now() + time::ns_to_ticks(timeout_ms.saturating_mul(1_000_000)));
+    let deadline = (timeout_ms != 0).then(|| {
+        time::now().saturating_add(time::ns_to_ticks(timeout_ms.saturating_mul(1_000_000)))
+    });
     match CMS_READY.wait_while(deadline, || !STATE.lock().cms_ready()) {
         WakeReason::Woken => Ok(0),
         WakeReason::TimedOut => Err(Errno::ETIME),

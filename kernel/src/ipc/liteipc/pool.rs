@@ -65,7 +65,11 @@ impl Pool {
     pub fn copy_from_user(&self, offset: usize, src: u64, len: usize) -> Result<(), Errno> {
         self.for_each_piece(offset, len, |frame, in_frame, range| {
             paging::with_frame_bytes_mut(frame, in_frame, range.len(), |bytes| {
-                usercopy::copy_from_user(bytes, src + range.start as u64).map_err(|_| Errno::EFAULT)
+                usercopy::copy_from_user(
+                    bytes,
+                    src.checked_add(range.start as u64).ok_or(Errno::EFAULT)?,
+                )
+                .map_err(|_| Errno::EFAULT)
             })
         })
     }

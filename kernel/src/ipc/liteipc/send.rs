@@ -47,10 +47,15 @@ pub(super) fn read(out: &mut Outgoing, msg_addr: u64) -> Result<(), Errno> {
         return Err(Errno::EINVAL);
     }
     let offsets = read_offsets(msg, count)?;
-    let objects: Vec<SpecialObj> = offsets
-        .iter()
-        .map(|&off| user::read_struct::<SpecialObj>((msg.data + off) as usize))
-        .collect::<Result<_, _>>()?;
+    let objects: Vec<SpecialObj> =
+        offsets
+            .iter()
+            .map(|&off| {
+                user::read_struct::<SpecialObj>(
+                    msg.data.checked_add(off).ok_or(Errno::EFAULT)? as usize
+                )
+            })
+            .collect::<Result<_, _>>()?;
     let ptr_bytes: usize = objects
         .iter()
         .filter(|o| o.obj_type == obj_type::OBJ_PTR)
