@@ -18,8 +18,7 @@ pub(super) fn send_recv(caller: Caller, arg: usize) -> Result<usize, Errno> {
     // Sending needs a service manager (upstream's rule); freeing a buffer and receiving do
     // not, so a process can still return the death notice of a samgr that just died.
     if content.flag & SEND != 0 && state.cms.is_none() {
-        drop(state);
-        return Err(no_cms());
+        return Err(send_without_cms(state, caller, &content));
     }
     if content.flag & !(SEND | RECV | BUFF_FREE) != 0 || content.flag == 0 {
         return Err(Errno::EINVAL);
@@ -61,6 +60,27 @@ pub(super) fn send_recv(caller: Caller, arg: usize) -> Result<usize, Errno> {
     };
     user::write_struct(arg, &content)?;
     Ok(0)
+}
+
+/// A send before there is a service manager fails, but a valid buffer to free is freed
+/// all the same, as when any other send fails, so a process that hands a buffer back with
+/// its next send never leaks it. Out of line: it is rare, and keeping it out of
+/// `send_recv` keeps the syscall path short.
+#[cold]
+#[inline(never)]
+fn send_without_cms(
+    mut state: crate::sync::IrqSafeGuard<'_, State>,
+    caller: Caller,
+    content: &IpcContent,
+) -> Errno {
+    if content.flag & !(SEND | RECV | BUFF_FREE) == 0
+        && content.flag & BUFF_FREE != 0
+        && let Ok(offset) = check_free(&state, caller, content.buff_to_free)
+    {
+        free(&mut state, caller, offset);
+    }
+    drop(state);
+    no_cms()
 }
 
 /// The pool offset of a buffer the caller may free (a delivered, unfreed message of its own).

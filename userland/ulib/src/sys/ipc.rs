@@ -9,7 +9,8 @@
 //! - A [`Delivered`] is created only from the pool address the kernel itself returned for
 //!   a `RECV` made here ([`IpcPool::transfer`]); it borrows the pool, and its slices borrow
 //!   it, so they cannot outlive it. Dropping it frees the message (or it is handed back to
-//!   the kernel inside the next [`IpcPool::transfer`], e.g. a reply with `BUFF_FREE`).
+//!   the kernel inside the next [`IpcPool::transfer`], e.g. a reply with `BUFF_FREE`; a
+//!   small dropped message is freed with the next transfer that frees nothing else).
 //! - Slices are handed out only for the parts of a message the kernel wrote for it: the
 //!   header, the data, the offsets and each `OBJ_PTR` buffer the message declares, and
 //!   only inside the pool. Never the whole pool: free parts of it change under our feet.
@@ -38,12 +39,52 @@ struct LiveSet {
     addrs: Vec<usize>,
     /// Safe `RECV`s between their ioctl and the registration of what they received.
     receiving: usize,
+    /// A dropped message whose `BUFF_FREE` is deferred: `(fd, addr)`. It is handed back
+    /// to the kernel inside the next [`IpcPool::transfer`] on that fd that frees nothing
+    /// else (which saves a syscall per reply), or by [`send_recv_raw`], or when the pool is
+    /// dropped. Its address stays in `addrs` until the kernel has freed it, so a raw free
+    /// cannot free it early (and the kernel cannot deliver it again meanwhile). Only small
+    /// messages without special objects are deferred, one at a time, so the pool never
+    /// runs low because of it.
+    pending: Option<(usize, usize)>,
 }
 
 static LIVE: Mutex<LiveSet> = Mutex::new(LiveSet {
     addrs: Vec::new(),
     receiving: 0,
+    pending: None,
 });
+
+/// The largest message data (bytes) whose free may be deferred.
+const DEFER_MAX_DATA: u32 = 512;
+
+/// Removes one entry for `addr` from the live set.
+fn forget_live(live: &mut LiveSet, addr: usize) {
+    if let Some(i) = live.addrs.iter().position(|&a| a == addr) {
+        live.addrs.swap_remove(i);
+    }
+}
+
+/// Frees the deferred message now, if there is one (and, with `fd`, if it came from
+/// that fd). Called with the live set locked, so nothing else frees or registers
+/// meanwhile.
+fn flush_pending(live: &mut LiveSet, fd: Option<usize>) {
+    let Some((pfd, addr)) = live.pending else {
+        return;
+    };
+    if fd.is_some_and(|fd| fd != pfd) {
+        return;
+    }
+    live.pending = None;
+    let mut content = IpcContent {
+        flag: BUFF_FREE,
+        buff_to_free: addr as u64,
+        ..IpcContent::default()
+    };
+    // A failure means the kernel no longer holds the message; nothing to undo.
+    let _ = send_recv_call(pfd, &mut content);
+    forget_live(live, addr);
+}
 
 /// `ioctl(fd, IPC_SEND_RECV_MSG, &mut content)`: the kernel reads `content` and what it
 /// points at, and writes only `content.in_msg`.
@@ -63,12 +104,16 @@ fn send_recv_call(fd: usize, content: &mut IpcContent) -> Result<usize, Errno> {
 /// `RECV` of this process is in progress. Messages received here are not tracked: free
 /// them with another raw call.
 pub fn send_recv_raw(fd: usize, content: &mut IpcContent) -> Result<usize, Errno> {
-    if content.flag & BUFF_FREE == 0 {
-        return send_recv_call(fd, content);
-    }
     // Held across the call, so no safe RECV can start (and be handed this address) while
     // the kernel processes the free.
-    let live = LIVE.lock();
+    let mut live = LIVE.lock();
+    // A deferred free happens first, so raw calls see the pool as safe code left it (and a
+    // raw double free of a dropped message fails as it always did).
+    flush_pending(&mut live, None);
+    if content.flag & BUFF_FREE == 0 {
+        drop(live);
+        return send_recv_call(fd, content);
+    }
     let addr = usize::try_from(content.buff_to_free).unwrap_or(usize::MAX);
     if live.receiving > 0 || live.addrs.contains(&addr) {
         return Err(Errno::EBUSY);
@@ -80,7 +125,8 @@ pub fn send_recv_raw(fd: usize, content: &mut IpcContent) -> Result<usize, Errno
 
 /// The LiteIPC receive pool of this process: `mmap` of the device, read-only. It stays
 /// mapped for the rest of the process's life (the kernel keeps the process's IPC state
-/// until exit, and a second mmap is refused), so dropping this only forgets it.
+/// until exit, and a second mmap is refused), so dropping this only forgets it (after freeing a
+/// message whose free was deferred).
 #[derive(Debug)]
 pub struct IpcPool {
     fd: usize,
@@ -179,20 +225,37 @@ impl IpcPool {
             core::mem::forget(d);
             addr
         });
+        let mut live = LIVE.lock();
+        // With nothing else to free, hand back the deferred message (the kernel frees it
+        // before it sends or receives anything, even when the send fails).
+        let freed = freed.or_else(|| match live.pending {
+            Some((fd, addr)) if fd == self.fd => {
+                live.pending = None;
+                Some(addr)
+            }
+            _ => None,
+        });
         if let Some(addr) = freed {
             content.flag |= BUFF_FREE;
             content.buff_to_free = addr as u64;
         }
         if recv {
             content.flag |= RECV;
-            LIVE.lock().receiving += 1;
+            live.receiving += 1;
+            // While a safe RECV is in progress no raw free can happen, and the kernel frees
+            // before it receives: the freed address needs no protection past this point
+            // (and must not look live while this thread waits, maybe for a long time).
+            if let Some(addr) = freed {
+                forget_live(&mut live, addr);
+            }
         }
+        drop(live);
         let result = send_recv_call(self.fd, &mut content);
         let mut live = LIVE.lock();
         if let Some(addr) = freed
-            && let Some(i) = live.addrs.iter().position(|&a| a == addr)
+            && !recv
         {
-            live.addrs.swap_remove(i);
+            forget_live(&mut live, addr);
         }
         if !recv {
             return result.map(|_| None);
@@ -283,6 +346,15 @@ impl<'p> Delivered<'p> {
 impl Drop for Delivered<'_> {
     fn drop(&mut self) {
         let addr = self.addr();
+        let small = self.header.sp_obj_num == 0 && self.header.data_size <= DEFER_MAX_DATA;
+        if small {
+            let mut live = LIVE.lock();
+            if live.pending.is_none() {
+                // Freed with the next transfer; its entry in `addrs` stays until then.
+                live.pending = Some((self.pool.fd, addr));
+                return;
+            }
+        }
         let mut content = IpcContent {
             flag: BUFF_FREE,
             buff_to_free: addr as u64,
@@ -290,14 +362,20 @@ impl Drop for Delivered<'_> {
         };
         // A failure means the kernel no longer holds the message; nothing to undo.
         let _ = send_recv_call(self.pool.fd, &mut content);
-        let mut live = LIVE.lock();
-        if let Some(i) = live.addrs.iter().position(|&a| a == addr) {
-            live.addrs.swap_remove(i);
-        }
+        forget_live(&mut LIVE.lock(), addr);
     }
 }
 
-/// Number of live [`Delivered`] messages of this process (for leak checks in tests).
+impl Drop for IpcPool {
+    /// Frees the deferred message of this pool's fd, if any (the pool itself stays mapped).
+    fn drop(&mut self) {
+        flush_pending(&mut LIVE.lock(), Some(self.fd));
+    }
+}
+
+/// Number of live [`Delivered`] messages of this process (for leak checks in tests); a
+/// dropped message whose free is deferred is not live.
 pub fn live_messages() -> usize {
-    LIVE.lock().addrs.len()
+    let live = LIVE.lock();
+    live.addrs.len() - usize::from(live.pending.is_some())
 }
