@@ -146,10 +146,15 @@ pub fn workspace_root() -> PathBuf {
 
 /// Where `cargo xtask build` puts the release kernel `Image`.
 pub fn default_image_path() -> PathBuf {
+    image_path("release")
+}
+
+/// Where `cargo xtask build` puts the `Image` of cargo profile directory `profile`.
+fn image_path(profile: &str) -> PathBuf {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"));
-    target_dir.join(KERNEL_TARGET).join("release").join("Image")
+    target_dir.join(KERNEL_TARGET).join(profile).join("Image")
 }
 
 /// The kernel `Image` to boot: `$KERNEL_IMAGE`, or else the release `Image` built (once per
@@ -159,22 +164,40 @@ pub fn kernel_image() -> Result<PathBuf, String> {
         return Ok(PathBuf::from(path));
     }
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    BUILT.get_or_init(build_image).clone()
+    BUILT
+        .get_or_init(|| build_image(&[]).map(|()| default_image_path()))
+        .clone()
 }
 
-/// Runs `cargo xtask build` in the workspace root.
-fn build_image() -> Result<PathBuf, String> {
+/// The debug kernel `Image` (overflow checks and debug assertions on): `$KERNEL_IMAGE_DEBUG`,
+/// or else built (once per test process) by `cargo xtask build --debug`.
+pub fn debug_kernel_image() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("KERNEL_IMAGE_DEBUG") {
+        return Ok(PathBuf::from(path));
+    }
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| build_image(&["--debug"]).map(|()| image_path("debug")))
+        .clone()
+}
+
+/// Runs `cargo xtask build ARGS` in the workspace root.
+fn build_image(args: &[&str]) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .args(["xtask", "build"])
+        .args(args)
         .current_dir(workspace_root())
         .stdout(Stdio::null())
         .status()
         .map_err(|e| format!("cannot run `cargo xtask build`: {e}"))?;
     if !status.success() {
-        return Err(format!("`cargo xtask build` failed ({status})"));
+        return Err(format!(
+            "`cargo xtask build {}` failed ({status})",
+            args.join(" ")
+        ));
     }
-    Ok(default_image_path())
+    Ok(())
 }
 
 /// Console output shared between the reader thread and the test.

@@ -169,8 +169,11 @@ fn system_tests() -> Counts {
     if let Err(e) = crate::sdcard::ensure_uboot() {
         eprintln!("xtask: {e}; the SD card system tests will fail");
     }
-    let image = match image::build(Profile::Release) {
-        Ok(image) => image,
+    // The debug kernel (overflow checks on) runs the hostile-input suites too.
+    let images =
+        image::build(Profile::Release).and_then(|r| image::build(Profile::Debug).map(|d| (r, d)));
+    let (image, debug_image) = match images {
+        Ok(images) => images,
         Err(e) => {
             eprintln!("xtask: system tests not run: {e}");
             return Counts::one(false);
@@ -179,7 +182,8 @@ fn system_tests() -> Counts {
     counted(
         cargo()
             .args(["test", "-p", "systest"])
-            .env("KERNEL_IMAGE", image),
+            .env("KERNEL_IMAGE", image)
+            .env("KERNEL_IMAGE_DEBUG", debug_image),
         by_libtest,
     )
 }
