@@ -272,7 +272,10 @@ fn init_restarts_a_crashing_service_and_gives_up_after_the_fourth_crash() {
 
     // Stopping a service on purpose: it is not restarted (the shell stops itself here).
     qemu.send_line("stop shell").unwrap();
-    wait(&mut qemu, &format!("init: stopping service shell (pid {shell_pid})"));
+    wait(
+        &mut qemu,
+        &format!("init: stopping service shell (pid {shell_pid})"),
+    );
     wait(
         &mut qemu,
         "init: service shell stopped (killed by signal 15)",
@@ -428,6 +431,9 @@ fn job_commands_do_real_work() {
 
 /// The pid in an init line such as `init: service shell started (pid 4, uid 0, ...)`.
 fn pid_in(line: &str) -> String {
-    let after = line.split("(pid ").nth(1).unwrap_or_else(|| panic!("no pid in {line:?}"));
+    let after = line
+        .split("(pid ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no pid in {line:?}"));
     after.chars().take_while(char::is_ascii_digit).collect()
 }

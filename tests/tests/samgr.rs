@@ -57,7 +57,11 @@ fn samgr_suite() {
         "{}",
         qemu.failure(&format!("samgr cases failed: {failed:#?}"))
     );
-    assert!(passed >= MIN_CASES, "{}", qemu.failure(&format!("only {passed} cases ran")));
+    assert!(
+        passed >= MIN_CASES,
+        "{}",
+        qemu.failure(&format!("only {passed} cases ran"))
+    );
     let console = qemu.console();
     for story in [
         "wms_server: samgr: router added: WMS token 0",
@@ -68,13 +72,25 @@ fn samgr_suite() {
         "wms_server: WARN samgr: samgr died, re-registering",
         "wms_demo: ok",
     ] {
-        assert!(console.contains(story), "{}", qemu.failure(&format!("no {story:?}")));
+        assert!(
+            console.contains(story),
+            "{}",
+            qemu.failure(&format!("no {story:?}"))
+        );
     }
     let status = qemu
         .wait_exit(Duration::from_secs(20))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(status.success(), "{}", qemu.failure("QEMU did not power off cleanly"));
-    assert!(!console.contains("KERNEL PANIC"), "{}", qemu.failure("kernel panic"));
+    assert!(
+        status.success(),
+        "{}",
+        qemu.failure("QEMU did not power off cleanly")
+    );
+    assert!(
+        !console.contains("KERNEL PANIC"),
+        "{}",
+        qemu.failure("kernel panic")
+    );
 }
 
 /// Whether init.cfg starts `name` (its entry has no `"disabled" : 1`).
@@ -88,7 +104,8 @@ fn enabled(name: &str) -> bool {
 }
 
 fn wait(qemu: &mut Qemu, pattern: &str) -> String {
-    qemu.wait_for(pattern, STEP).unwrap_or_else(|e| panic!("{e}"))
+    qemu.wait_for(pattern, STEP)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Waits until `pattern` has been printed `n` times anywhere on the console (processes print
@@ -106,7 +123,10 @@ fn wait_anywhere(qemu: &mut Qemu, pattern: &str) {
 
 #[test]
 fn boot_story_with_init() {
-    if !["foundation", "wms_server", "sensor_service"].iter().all(|s| enabled(s)) {
+    if !["foundation", "wms_server", "sensor_service"]
+        .iter()
+        .all(|s| enabled(s))
+    {
         eprintln!("boot_story_with_init: skipped: init.cfg does not start the samgr services yet");
         return;
     }
@@ -128,19 +148,38 @@ fn boot_story_with_init() {
     ] {
         wait_anywhere(&mut qemu, line);
     }
-    qemu.send_line("run samgr_ctl").unwrap_or_else(|e| panic!("{e}"));
+    qemu.send_line("run samgr_ctl")
+        .unwrap_or_else(|e| panic!("{e}"));
     let line = qemu
-        .wait_for_line("the samgr line", STEP, |l| l.starts_with("samgr ") && l.contains("foundation (CMS)"))
+        .wait_for_line("the samgr line", STEP, |l| {
+            l.starts_with("samgr ") && l.contains("foundation (CMS)")
+        })
         .unwrap_or_else(|e| panic!("{e}"));
     wait(&mut qemu, "endpoint(s),");
-    let pid = line.split_whitespace().nth(1).unwrap_or_default().to_owned();
+    let pid = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
     let console = qemu.console();
-    for row in ["WMS ", "IMS ", "SensorService", "wms_server", "sensor_service"] {
-        assert!(console.contains(row), "{}", qemu.failure(&format!("samgr_ctl lacks {row:?}")));
+    for row in [
+        "WMS ",
+        "IMS ",
+        "SensorService",
+        "wms_server",
+        "sensor_service",
+    ] {
+        assert!(
+            console.contains(row),
+            "{}",
+            qemu.failure(&format!("samgr_ctl lacks {row:?}"))
+        );
     }
-    qemu.send_line("run wms_demo").unwrap_or_else(|e| panic!("{e}"));
+    qemu.send_line("run wms_demo")
+        .unwrap_or_else(|e| panic!("{e}"));
     wait(&mut qemu, "wms_demo: ok");
-    qemu.send_line(&format!("kill -9 {pid}")).unwrap_or_else(|e| panic!("{e}"));
+    qemu.send_line(&format!("kill -9 {pid}"))
+        .unwrap_or_else(|e| panic!("{e}"));
     for line in [
         "wms_server: WARN samgr: samgr died, re-registering",
         "sensor_service: WARN samgr: samgr died, re-registering",
@@ -153,7 +192,12 @@ fn boot_story_with_init() {
         let before = usize::from(!line.contains("died"));
         wait_count(&mut qemu, line, before + 1);
     }
-    qemu.send_line("run wms_demo").unwrap_or_else(|e| panic!("{e}"));
+    qemu.send_line("run wms_demo")
+        .unwrap_or_else(|e| panic!("{e}"));
     wait(&mut qemu, "wms_demo: ok");
-    assert!(!qemu.console().contains("KERNEL PANIC"), "{}", qemu.failure("kernel panic"));
+    assert!(
+        !qemu.console().contains("KERNEL PANIC"),
+        "{}",
+        qemu.failure("kernel panic")
+    );
 }

@@ -22,9 +22,9 @@ pub mod idmap;
 pub mod ipc_pool;
 pub mod pagetable;
 pub mod sched;
-pub mod timer_queue;
 #[cfg(test)]
 pub(crate) mod test_rng;
+pub mod timer_queue;
 pub mod vfs;
 
 pub use addr::{PAGE_SIZE, PhysAddr, VirtAddr};

@@ -67,6 +67,26 @@ pub struct IpcIo {
     buffers: Vec<Box<[u8]>>,
 }
 
+/// One spare data buffer per process. A server builds a reply `IpcIo` per request and a
+/// client a request per call; handing the buffer of a dropped one to the next saves a heap
+/// allocation and free each time. Only small buffers are kept.
+static SPARE: ulib::sync::Mutex<Vec<u8>> = ulib::sync::Mutex::new(Vec::new());
+
+/// The largest buffer kept as [`SPARE`].
+const SPARE_MAX: usize = 4096;
+
+impl Drop for IpcIo {
+    fn drop(&mut self) {
+        if (INITIAL_CAPACITY..=SPARE_MAX).contains(&self.data.capacity())
+            && let Some(mut spare) = SPARE.try_lock()
+            && spare.capacity() == 0
+        {
+            self.data.clear();
+            *spare = core::mem::take(&mut self.data);
+        }
+    }
+}
+
 impl Default for IpcIo {
     fn default() -> Self {
         Self::new()
@@ -76,8 +96,13 @@ impl Default for IpcIo {
 impl IpcIo {
     /// An empty message.
     pub fn new() -> IpcIo {
+        let spare = SPARE
+            .try_lock()
+            .map(|mut spare| core::mem::take(&mut *spare));
         IpcIo {
-            data: Vec::with_capacity(INITIAL_CAPACITY),
+            data: spare
+                .filter(|v| v.capacity() >= INITIAL_CAPACITY)
+                .unwrap_or_else(|| Vec::with_capacity(INITIAL_CAPACITY)),
             // No allocation until an object is pushed: with `sp_obj_num` 0 the kernel reads
             // nothing at the offsets pointer.
             offsets: Vec::new(),

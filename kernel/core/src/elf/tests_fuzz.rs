@@ -9,7 +9,6 @@ use super::*;
 
 use crate::test_rng::XorShift;
 
-
 fn le(img: &[u8], at: usize, len: usize) -> u128 {
     img[at..at + len]
         .iter()

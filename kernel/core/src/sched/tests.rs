@@ -309,7 +309,6 @@ fn double_push_is_caught_in_debug() {
 
 use crate::test_rng::XorShift;
 
-
 /// Naive reference: one list of (tid, prio) in global arrival order, with pushed-front
 /// entries placed before every other entry of their level.
 #[derive(Default)]

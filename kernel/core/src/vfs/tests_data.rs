@@ -144,7 +144,6 @@ fn copy_on_write_needs_room_for_the_whole_file() {
 
 use crate::test_rng::XorShift;
 
-
 #[test]
 fn random_operations_never_panic_and_keep_accounting() {
     let bytes = archive();

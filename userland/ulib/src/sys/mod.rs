@@ -20,6 +20,8 @@ pub mod heap;
 pub mod hostile;
 pub mod ipc;
 mod mapping;
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+mod mem;
 pub mod net;
 #[cfg(target_os = "none")]
 mod start;
