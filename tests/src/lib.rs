@@ -200,6 +200,15 @@ fn build_image(args: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
+/// The counts in a suite's summary line `<prefix>: N passed, M failed` -> (N, M).
+pub fn summary_counts(line: &str, prefix: &str) -> Option<(u32, u32)> {
+    let rest = line.split(&format!("{prefix}: ")).nth(1)?;
+    let mut numbers = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty());
+    Some((numbers.next()?.parse().ok()?, numbers.next()?.parse().ok()?))
+}
+
 /// Console output shared between the reader thread and the test.
 #[derive(Default)]
 struct Console {
@@ -302,6 +311,35 @@ impl Qemu {
             stderr,
             cursor: 0,
         })
+    }
+
+    /// Types `command` at the shell prompt and returns the lines printed until the shell took
+    /// the next command (an `echo` marker typed after it), other processes' log lines
+    /// included. Panics with the console tail if a step takes longer than `step`.
+    pub fn shell(&mut self, command: &str, step: Duration) -> Vec<String> {
+        let start = self.lines().len().saturating_sub(1);
+        let marker = format!("--done {start}--");
+        let fail = |e: String| -> ! { panic!("{e}") };
+        self.send_line(command).unwrap_or_else(|e| fail(e));
+        // The echo follows the prompt (or the last log line); waiting for it before typing
+        // more keeps each burst of input short.
+        let echoed = |l: &str| l == command || l.ends_with(&format!("# {command}"));
+        self.wait_for_line(&format!("the echo of {command:?}"), step, echoed)
+            .unwrap_or_else(|e| fail(e));
+        self.send_line(&format!("echo {marker}"))
+            .unwrap_or_else(|e| fail(e));
+        self.wait_for_line(&marker, step, |l| l == marker)
+            .unwrap_or_else(|e| fail(e));
+        let lines = self.lines();
+        let Some(from) = lines[start..].iter().position(|l| echoed(l)) else {
+            panic!("{}", self.failure(&format!("no echo of {command:?}")))
+        };
+        let typed_marker = format!("echo {marker}");
+        lines[start + from + 1..]
+            .iter()
+            .take_while(|l| !l.ends_with(&typed_marker))
+            .cloned()
+            .collect()
     }
 
     /// Waits until a console line after the last matched one contains `pattern`, and returns
@@ -470,6 +508,16 @@ mod tests {
              -drive if=none,file=/tmp/sd.img,format=raw,id=sd -device virtio-blk-device,drive=sd \
              -snapshot"
         );
+    }
+
+    #[test]
+    fn summary_counts_reads_both_numbers() {
+        assert_eq!(
+            summary_counts("utest: 52 passed, 3 failed", "utest"),
+            Some((52, 3))
+        );
+        assert_eq!(summary_counts("ltest   conf-001::x ... ok", "ltest"), None);
+        assert_eq!(summary_counts("garbage", "utest"), None);
     }
 
     #[test]

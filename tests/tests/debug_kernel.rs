@@ -32,17 +32,12 @@ fn run_as_init(program: &str, prefix: &str) -> (u32, u32) {
         qemu.failure("kernel panic")
     );
     assert!(status.success(), "{}", qemu.failure("no clean power-off"));
-    let numbers: Vec<u32> = summary
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    match numbers[..] {
-        [passed, failed, ..] => (passed, failed),
-        _ => panic!(
+    systest::summary_counts(&summary, prefix).unwrap_or_else(|| {
+        panic!(
             "{}",
             qemu.failure(&format!("unreadable summary {summary:?}"))
-        ),
-    }
+        )
+    })
 }
 
 #[test]

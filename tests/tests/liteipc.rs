@@ -20,15 +20,6 @@ fn config_with_suite(gic: u8, cpu: &str) -> QemuConfig {
     }
 }
 
-/// `ltest: N passed, M failed` -> (N, M).
-fn parse_summary(line: &str) -> Option<(u32, u32)> {
-    let rest = line.split("ltest: ").nth(1)?;
-    let mut numbers = rest
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty());
-    Some((numbers.next()?.parse().ok()?, numbers.next()?.parse().ok()?))
-}
-
 fn run_suite(config: QemuConfig) {
     let mut qemu = Qemu::start(&config).unwrap_or_else(|e| panic!("{e}"));
     let summary = qemu
@@ -41,7 +32,7 @@ fn run_suite(config: QemuConfig) {
         .into_iter()
         .filter(|l| l.starts_with("ltest ") && l.contains("FAILED"))
         .collect();
-    let (passed, failures) = parse_summary(&summary)
+    let (passed, failures) = systest::summary_counts(&summary, "ltest")
         .unwrap_or_else(|| panic!("{}", qemu.failure("unreadable ltest summary")));
     assert!(
         failures == 0 && failed.is_empty(),
@@ -76,10 +67,4 @@ fn liteipc_suite_passes_on_gicv3_cortex_a72() {
 #[test]
 fn liteipc_suite_passes_on_gicv2_cortex_a53() {
     run_suite(config_with_suite(2, "cortex-a53"));
-}
-
-#[test]
-fn summary_parser_reads_both_counts() {
-    assert_eq!(parse_summary("ltest: 35 passed, 2 failed"), Some((35, 2)));
-    assert_eq!(parse_summary("ltest   conf-001::x ... ok"), None);
 }

@@ -57,30 +57,9 @@ fn wait_since(qemu: &mut Qemu, mark: usize, pattern: &str) -> String {
     }
 }
 
-/// Types `command` and returns the lines printed until the shell took the next command
-/// (an `echo` marker), daemon log lines included.
+/// Runs a shell command; see [`Qemu::shell`].
 fn shell(qemu: &mut Qemu, command: &str) -> Vec<String> {
-    let start = qemu.lines().len().saturating_sub(1);
-    let marker = format!("--done {start}--");
-    qemu.send_line(command).unwrap_or_else(|e| panic!("{e}"));
-    let echoed = |l: &str| l == command || l.ends_with(&format!("# {command}"));
-    qemu.wait_for_line(&format!("the echo of {command:?}"), STEP, echoed)
-        .unwrap_or_else(|e| panic!("{e}"));
-    qemu.send_line(&format!("echo {marker}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    qemu.wait_for_line(&marker, STEP, |l| l == marker)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let lines = qemu.lines();
-    let from = lines[start..]
-        .iter()
-        .position(|l| echoed(l))
-        .unwrap_or_else(|| panic!("{}", qemu.failure(&format!("no echo of {command:?}"))));
-    let typed_marker = format!("echo {marker}");
-    lines[start + from + 1..]
-        .iter()
-        .take_while(|l| !l.ends_with(&typed_marker))
-        .cloned()
-        .collect()
+    qemu.shell(command, STEP)
 }
 
 /// The number after `key` in `line` (e.g. `pid ` → 12).

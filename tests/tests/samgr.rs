@@ -24,15 +24,6 @@ const STEP: Duration = Duration::from_secs(90);
 /// The config the image carries.
 const INIT_CFG: &str = include_str!("../../userland/etc/init.cfg");
 
-/// `stest: N passed, M failed` -> (N, M).
-fn parse_summary(line: &str) -> Option<(u32, u32)> {
-    let rest = line.split("stest: ").nth(1)?;
-    let mut numbers = rest
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty());
-    Some((numbers.next()?.parse().ok()?, numbers.next()?.parse().ok()?))
-}
-
 #[test]
 fn samgr_suite() {
     let config = QemuConfig {
@@ -50,7 +41,7 @@ fn samgr_suite() {
         .into_iter()
         .filter(|l| l.starts_with("stest ") && l.contains("FAILED"))
         .collect();
-    let (passed, failures) = parse_summary(&summary)
+    let (passed, failures) = systest::summary_counts(&summary, "stest")
         .unwrap_or_else(|| panic!("{}", qemu.failure("unreadable stest summary")));
     assert!(
         failures == 0 && failed.is_empty(),

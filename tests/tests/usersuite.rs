@@ -41,7 +41,7 @@ fn run_suite(config: QemuConfig, boot_line: Option<&str>) {
         .into_iter()
         .filter(|l| l.starts_with("utest ") && l.contains("FAILED"))
         .collect();
-    let (passed, failures) = parse_summary(&summary)
+    let (passed, failures) = systest::summary_counts(&summary, "utest")
         .unwrap_or_else(|| panic!("{}", qemu.failure("unreadable utest summary")));
     assert!(
         failures == 0 && failed.is_empty(),
@@ -78,15 +78,6 @@ fn run_suite(config: QemuConfig, boot_line: Option<&str>) {
     );
 }
 
-/// `utest: N passed, M failed` -> (N, M).
-fn parse_summary(line: &str) -> Option<(u32, u32)> {
-    let rest = line.split("utest: ").nth(1)?;
-    let mut numbers = rest
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty());
-    Some((numbers.next()?.parse().ok()?, numbers.next()?.parse().ok()?))
-}
-
 #[test]
 fn user_suite_passes_on_gicv3_cortex_a72_64m() {
     run_suite(QemuConfig::default(), None);
@@ -110,10 +101,4 @@ fn user_suite_passes_with_pan_on_cpu_max() {
         ..QemuConfig::default()
     };
     run_suite(config, Some("PAN enabled"));
-}
-
-#[test]
-fn summary_parser_reads_both_counts() {
-    assert_eq!(parse_summary("utest: 52 passed, 3 failed"), Some((52, 3)));
-    assert_eq!(parse_summary("garbage"), None);
 }
