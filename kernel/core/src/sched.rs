@@ -206,10 +206,16 @@ impl RunQueue {
     /// Returns whether it was there; the order of the others is kept.
     pub fn remove(&mut self, tid: Tid, prio: Priority) -> bool {
         let queue = &mut self.queues[prio.index()];
-        let Some(pos) = queue.iter().position(|&t| t == tid) else {
-            return false;
-        };
-        queue.remove(pos);
+        if queue.back() == Some(&tid) {
+            // The common case (a thread handed the CPU right after it was queued): the
+            // last one, taken without a search.
+            queue.pop_back();
+        } else {
+            let Some(pos) = queue.iter().position(|&t| t == tid) else {
+                return false;
+            };
+            queue.remove(pos);
+        }
         if queue.is_empty() {
             self.ready &= !prio.bit();
         }

@@ -153,9 +153,8 @@ impl Scheduler {
             return false;
         }
         thread.wake_reason = reason;
-        if let Some(timer) = thread.timer.take() {
-            self.timers.cancel(timer);
-        }
+        // The thread's timer stays queued (see `Thread::timer`): a thread woken by IPC
+        // usually waits again soon with a later deadline and reuses it.
         self.make_ready(tid, false);
         true
     }
@@ -273,11 +272,26 @@ impl Scheduler {
 
     fn on_timer(&mut self) {
         let now = time::now();
-        while let Some((_, tid)) = self.timers.pop_expired(now) {
-            if let Some(thread) = self.threads.get_mut(tid.0) {
+        while let Some((fired, tid)) = self.timers.pop_expired(now) {
+            let Some(thread) = self.threads.get_mut(tid.0) else {
+                continue;
+            };
+            if thread.timer.is_some_and(|t| t.deadline() == fired) {
                 thread.timer = None;
             }
-            self.wake(tid, WakeReason::TimedOut);
+            if thread.state != ThreadState::Blocked {
+                continue; // woken before its deadline: a stale entry
+            }
+            match thread.deadline {
+                Some(deadline) if deadline <= now => {
+                    self.wake(tid, WakeReason::TimedOut);
+                }
+                Some(deadline) if thread.timer.is_none() => {
+                    // An entry kept from an earlier wait fired early: re-arm for this one.
+                    thread.timer = Some(self.timers.insert(deadline, tid));
+                }
+                _ => {}
+            }
         }
         let current = self.current;
         if let Some(thread) = self.threads.get(current.0)
@@ -400,6 +414,7 @@ fn new_thread(
         _kstack: kstack,
         space: None,
         timer: None,
+        deadline: None,
         wake_reason: WakeReason::Woken,
         slice_end: 0,
         interrupted: false,
@@ -528,10 +543,26 @@ pub fn block_current(deadline: Option<u64>) -> WakeReason {
             cpu::irq_restore(irq);
             return WakeReason::Interrupted;
         }
-        let timer = deadline.map(|d| s.timers.insert(d, current));
-        let thread = s.current_thread();
+        let s = &mut *s;
+        let thread = s
+            .threads
+            .get_mut(current.0)
+            .expect("invariant: the running thread is registered");
+        if let Some(deadline) = deadline {
+            // A queued entry that fires no later than this deadline is kept (it re-arms
+            // when it fires early); otherwise the entry is replaced.
+            match thread.timer {
+                Some(timer) if timer.deadline() <= deadline => {}
+                old => {
+                    if let Some(timer) = old {
+                        s.timers.cancel(timer);
+                    }
+                    thread.timer = Some(s.timers.insert(deadline, current));
+                }
+            }
+        }
+        thread.deadline = deadline;
         thread.state = ThreadState::Blocked;
-        thread.timer = timer;
         thread.wake_reason = WakeReason::Woken;
         s.switch(Requeue::No)
     };

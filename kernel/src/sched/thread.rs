@@ -49,7 +49,12 @@ pub struct Thread {
     /// `None` only for the boot thread, which runs on the boot stack. Held for its Drop.
     pub(super) _kstack: Option<KernelStack>,
     pub(super) space: Option<Arc<AddressSpace>>,
+    /// Its entry in the timer queue, if any. Cancelled lazily: a wake-up leaves it queued,
+    /// a later block with a deadline no earlier reuses it, and when it fires it only wakes
+    /// the thread if `deadline` (the current wait's) has passed, else re-arms for it.
     pub(super) timer: Option<TimerId>,
+    /// The deadline of the thread's current or last wait (`None`: none).
+    pub(super) deadline: Option<u64>,
     pub(super) wake_reason: WakeReason,
     pub(super) slice_end: u64,
     /// Set when the thread must leave (process killed or exiting).

@@ -32,3 +32,43 @@ ktest!(
         Ok(())
     }
 );
+
+static EARLY: sched::WaitQueue = sched::WaitQueue::new();
+static EARLY_DONE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn wake_early(_: usize) {
+    let _ = sched::sleep_until(time::now() + time::ns_to_ticks(2_000_000));
+    EARLY_DONE.store(true, core::sync::atomic::Ordering::SeqCst);
+    EARLY.wake_all();
+}
+
+ktest!(
+    fn a_wait_woken_early_leaves_no_early_timeout_behind() {
+        EARLY_DONE.store(false, core::sync::atomic::Ordering::SeqCst);
+        let prio = crate::ksome!(crate::sched::Priority::new(10), "priority");
+        let helper = crate::ksome!(
+            sched::spawn_kernel_thread(
+                "wake_early",
+                prio,
+                crate::sched::Policy::RoundRobin,
+                wake_early,
+                0
+            )
+            .ok(),
+            "spawn"
+        );
+        // Woken long before its 30 ms deadline: the timer entry may stay queued.
+        let first = time::now() + time::ns_to_ticks(30_000_000);
+        let reason = EARLY.wait_while(Some(first), || {
+            !EARLY_DONE.load(core::sync::atomic::Ordering::SeqCst)
+        });
+        kassert_eq!(reason, WakeReason::Woken);
+        let _ = sched::join(helper);
+        // A later wait with a later deadline times out at its own deadline, not the first.
+        let second = time::now() + time::ns_to_ticks(60_000_000);
+        kassert_eq!(EARLY.wait(Some(second)), WakeReason::TimedOut);
+        let woke = time::now();
+        kassert!(woke >= second, "timed out {} ticks early", second - woke);
+        Ok(())
+    }
+);

@@ -23,9 +23,7 @@ use samgr::endpoint::{Endpoint, EndpointKind, context};
 use samgr::server::{Cms, SamgrServer};
 use samgr::syscap::SysCapTable;
 use samgr::task::{LEVEL_HIGH, PRI_ABOVE_NORMAL};
-use samgr::{
-    Api, BootStatus, Error, Identity, Request, Samgr, Service, TaskConfig, TaskType,
-};
+use samgr::{Api, BootStatus, Error, Identity, Request, Samgr, Service, TaskConfig, TaskType};
 
 /// The kernel side of the server: `IPC_CMS_CMD` on this process's LiteIPC context.
 struct KernelCms;
@@ -76,7 +74,10 @@ fn load_syscaps() -> SysCapTable {
     match ulib::fs::read(SYSCAP_FILE) {
         Ok(bytes) => match parse_syscaps(&bytes) {
             Ok((table, _)) => {
-                log::info!("foundation: {} system capabilities from {SYSCAP_FILE}", table.len());
+                log::info!(
+                    "foundation: {} system capabilities from {SYSCAP_FILE}",
+                    table.len()
+                );
                 table
             }
             Err(e) => {
@@ -106,9 +107,12 @@ fn main() -> i32 {
         watcher.on_endpoint_death(handle);
     });
     let samgr = Samgr::instance();
-    if let Err(e) = samgr.register_service(Arc::new(SamgrService)).and_then(|()| {
-        samgr.register_default_feature_api(samgr::remote::SAMGR_SERVICE, Api::from_arc(server))
-    }) {
+    if let Err(e) = samgr
+        .register_service(Arc::new(SamgrService))
+        .and_then(|()| {
+            samgr.register_default_feature_api(samgr::remote::SAMGR_SERVICE, Api::from_arc(server))
+        })
+    {
         log::error!("foundation: cannot register samgr: {e}");
         return 1;
     }

@@ -486,8 +486,16 @@ fn our_init_cfg_models_the_board_config() {
             s.name
         );
         let exists = [
-            "shell", "hello", "utest", "crashy", "oneshot", "foundation", "wms_server",
-            "sensor_service", "pagemanagerd", "seed",
+            "shell",
+            "hello",
+            "utest",
+            "crashy",
+            "oneshot",
+            "foundation",
+            "wms_server",
+            "sensor_service",
+            "pagemanagerd",
+            "seed",
         ]
         .contains(&s.name.as_str());
         assert_eq!(

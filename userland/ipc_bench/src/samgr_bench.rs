@@ -52,7 +52,11 @@ pub fn run() -> Result<(), String> {
         }
     };
     let name = SaName::new(samgr_test_svc::SERVICE, None);
-    let mut lookup = || client::get_feature(&name).map(drop).map_err(|_| abi::Errno::EIO);
+    let mut lookup = || {
+        client::get_feature(&name)
+            .map(drop)
+            .map_err(|_| abi::Errno::EIO)
+    };
     crate::measure("samgr_lookup_warmup", 100, &mut lookup).map_err(crate::fail("lookup"))?;
     crate::measure("samgr_lookup", 1000, &mut lookup).map_err(crate::fail("lookup"))?;
     let mut call = || {

@@ -177,7 +177,12 @@ pub fn syscap_register(name: &str) -> Result<(), Error> {
 
 /// SYSCAP/GET.
 pub fn syscap_has(name: &str) -> Result<bool, Error> {
-    samgr_call(RES_SYSCAP, OP_GET, |w| w.push_string(name), |r| r.pop_bool())
+    samgr_call(
+        RES_SYSCAP,
+        OP_GET,
+        |w| w.push_string(name),
+        |r| r.pop_bool(),
+    )
 }
 
 /// SYSCAP/ALL, every page.

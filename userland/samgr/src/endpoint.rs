@@ -143,9 +143,8 @@ static INSTALL: Mutex<()> = Mutex::new(());
 /// The process's LiteIPC context (upstream `OpenLiteIpc(LITEIPC_DEFAULT_MAP_SIZE)`), opened
 /// on first use and kept for the process's life.
 pub fn context() -> Result<&'static IpcContext, Error> {
-    let ctx = CONTEXT.call_once(|| {
-        IpcContext::open(DEFAULT_POOL_SIZE).map(|ctx| &*Box::leak(Box::new(ctx)))
-    });
+    let ctx = CONTEXT
+        .call_once(|| IpcContext::open(DEFAULT_POOL_SIZE).map(|ctx| &*Box::leak(Box::new(ctx))));
     ctx.map_err(|e| {
         log::error!("samgr: cannot open LiteIPC: {e:?}");
         Error::Failure
@@ -328,7 +327,10 @@ impl Endpoint {
                 policies: Vec::new(),
                 registered: false,
             }));
-            (state.routers.len() - 1, state.running && self.kind == EndpointKind::Client)
+            (
+                state.routers.len() - 1,
+                state.running && self.kind == EndpointKind::Client,
+            )
         };
         log::info!(
             "samgr: router added: {} token {token} ({})",
@@ -657,12 +659,16 @@ impl Endpoint {
     fn handle_ipc(&self, msg: Message<'static>, token: usize) {
         let router = {
             let state = self.state.lock();
-            state.routers.get(token).and_then(Option::as_ref).and_then(|r| match &r.target {
-                Target::Service { api, .. } => {
-                    Some((r.name.clone(), api.clone(), r.policies.clone()))
-                }
-                Target::Callback(_) => None,
-            })
+            state
+                .routers
+                .get(token)
+                .and_then(Option::as_ref)
+                .and_then(|r| match &r.target {
+                    Target::Service { api, .. } => {
+                        Some((r.name.clone(), api.clone(), r.policies.clone()))
+                    }
+                    Target::Callback(_) => None,
+                })
         };
         let Some((name, api, policies)) = router else {
             log::warn!("samgr: invalid IPC router {token}");

@@ -5,8 +5,8 @@
 
 use crate::ipc::{IoError, IpcReader, IpcWriter};
 use abi::liteipc::SvcIdentity;
-use liteipc::io::{IpcIoError, IpcIoReader, Source};
 use liteipc::IpcIo;
+use liteipc::io::{IpcIoError, IpcIoReader, Source};
 
 impl From<IpcIoError> for IoError {
     fn from(e: IpcIoError) -> IoError {
@@ -107,6 +107,9 @@ mod tests {
     fn oversize_push_is_overflow() {
         let mut io = IpcIo::new();
         let big = alloc::vec![0u8; abi::liteipc::MAX_DATA_SIZE + 1];
-        assert_eq!(IpcWriter::push_flat_obj(&mut io, &big), Err(IoError::Overflow));
+        assert_eq!(
+            IpcWriter::push_flat_obj(&mut io, &big),
+            Err(IoError::Overflow)
+        );
     }
 }

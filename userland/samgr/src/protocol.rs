@@ -185,7 +185,10 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for name in [SaName::new("wms", None), SaName::new("sensor", Some("accel"))] {
+        for name in [
+            SaName::new("wms", None),
+            SaName::new("sensor", Some("accel")),
+        ] {
             let mut io = MemIo::new();
             write_name(&mut io, &name).unwrap();
             assert_eq!(read_name(&mut io), Ok(name));
@@ -205,13 +208,23 @@ mod tests {
     #[test]
     fn registration_round_trips() {
         let mut io = MemIo::new();
-        let id = SvcIdentity { handle: 3, token: 1, cookie: 0 };
-        let policies = [PolicyTrans::Range { uid_min: 0, uid_max: 99 }];
+        let id = SvcIdentity {
+            handle: 3,
+            token: 1,
+            cookie: 0,
+        };
+        let policies = [PolicyTrans::Range {
+            uid_min: 0,
+            uid_max: 99,
+        }];
         write_identity(&mut io, id).unwrap();
         write_policies(&policies, &mut io).unwrap();
         assert_eq!(
             read_registration(&mut io),
-            Ok(Registration { identity: id, policies: policies.to_vec() })
+            Ok(Registration {
+                identity: id,
+                policies: policies.to_vec()
+            })
         );
     }
 
@@ -220,11 +233,19 @@ mod tests {
         let mut io = MemIo::new();
         let f = FeatureRecord {
             name: SaName::new("ims", None),
-            identity: SvcIdentity { handle: 5, token: 1, cookie: 0 },
+            identity: SvcIdentity {
+                handle: 5,
+                token: 1,
+                cookie: 0,
+            },
             pid: 9,
             uid: 0,
         };
-        let e = EndpointRecord { pid: 9, uid: 0, handle: 5 };
+        let e = EndpointRecord {
+            pid: 9,
+            uid: 0,
+            handle: 5,
+        };
         write_feature_record(&mut io, &f).unwrap();
         write_endpoint_record(&mut io, &e).unwrap();
         assert_eq!(read_feature_record(&mut io), Ok(f));
@@ -236,7 +257,11 @@ mod tests {
         // Header (80 bytes) + resource/option + two 15-byte names + token, in IpcIo layout.
         let mut io = liteipc::IpcIo::new();
         write_header(&mut io, RES_FEATURE, OP_PUT).unwrap();
-        write_name(&mut io, &SaName::new("abcdefghijklmno", Some("abcdefghijklmno"))).unwrap();
+        write_name(
+            &mut io,
+            &SaName::new("abcdefghijklmno", Some("abcdefghijklmno")),
+        )
+        .unwrap();
         IpcWriter::push_u32(&mut io, 1).unwrap();
         assert!(size_of::<abi::liteipc::IpcMsg>() + io.data().len() <= SAMGR_MSG_LIMIT);
     }

@@ -61,7 +61,10 @@ pub const ACCESS_POLICIES: &[(&str, Option<&str>, &[PolicyTrans])] = &[
     (
         "samgr_test",
         Some("secure"),
-        &[PolicyTrans::Range { uid_min: 0, uid_max: 9999 }],
+        &[PolicyTrans::Range {
+            uid_min: 0,
+            uid_max: 9999,
+        }],
     ),
 ];
 
@@ -153,7 +156,9 @@ impl SamgrServer {
         let handle = self.cms.gen_handle(origin.tid)?;
         {
             let mut store = self.store.lock();
-            store.endpoints.retain(|e| e.pid != origin.pid && e.handle != handle);
+            store
+                .endpoints
+                .retain(|e| e.pid != origin.pid && e.handle != handle);
             store.endpoints.push(EndpointRecord {
                 pid: origin.pid,
                 uid: origin.uid,
@@ -269,7 +274,11 @@ impl SamgrServer {
         Ok(())
     }
 
-    fn feature_all(&self, request: &mut dyn IpcReader, reply: &mut dyn IpcWriter) -> Result<(), Error> {
+    fn feature_all(
+        &self,
+        request: &mut dyn IpcReader,
+        reply: &mut dyn IpcWriter,
+    ) -> Result<(), Error> {
         let start = request.pop_u32()? as usize;
         let store = self.store.lock();
         let page: Vec<&FeatureRecord> = store

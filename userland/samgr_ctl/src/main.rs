@@ -15,12 +15,7 @@ use ulib::{println, system};
 fn process_name(pid: u32) -> String {
     system::tasks()
         .ok()
-        .and_then(|tasks| {
-            tasks
-                .iter()
-                .find(|t| t.pid == pid)
-                .map(system::task_name)
-        })
+        .and_then(|tasks| tasks.iter().find(|t| t.pid == pid).map(system::task_name))
         .unwrap_or_default()
 }
 
@@ -48,17 +43,27 @@ fn main() -> i32 {
         }
     };
     println!("ENDPOINT                  PID   UID  HANDLE  PROCESS");
-    let cms = system::tasks()
-        .ok()
-        .and_then(|tasks| tasks.iter().find(|t| system::task_name(t) == "foundation").map(|t| (t.pid, t.uid)));
+    let cms = system::tasks().ok().and_then(|tasks| {
+        tasks
+            .iter()
+            .find(|t| system::task_name(t) == "foundation")
+            .map(|t| (t.pid, t.uid))
+    });
     let (pid, uid) = cms.map_or((String::from("-"), String::from("-")), |(p, u)| {
         (alloc::format!("{p}"), alloc::format!("{u}"))
     });
-    println!("{:<24} {:>4} {:>5} {:>7}  {}", "samgr", pid, uid, 0, "foundation (CMS)");
+    println!(
+        "{:<24} {:>4} {:>5} {:>7}  {}",
+        "samgr", pid, uid, 0, "foundation (CMS)"
+    );
     for ep in &endpoints {
         println!(
             "{:<24} {:>4} {:>5} {:>7}  {}",
-            "ipc client", ep.pid, ep.uid, ep.handle, process_name(ep.pid)
+            "ipc client",
+            ep.pid,
+            ep.uid,
+            ep.handle,
+            process_name(ep.pid)
         );
     }
     println!();
@@ -74,7 +79,11 @@ fn main() -> i32 {
             f.uid
         );
     }
-    println!("{} endpoint(s), {} feature(s)", endpoints.len(), features.len());
+    println!(
+        "{} endpoint(s), {} feature(s)",
+        endpoints.len(),
+        features.len()
+    );
     0
 }
 

@@ -11,8 +11,8 @@ use core::time::Duration;
 use samgr::broadcast::{self, Consumer, PubSubInterface, Topic};
 use samgr::task::{LEVEL_HIGH, PRI_NORMAL};
 use samgr::{
-    Api, BootStatus, Data, Error, Feature, IUnknown, Identity, Request, Samgr, Service,
-    TaskConfig, TaskType, send_request, send_shared_request,
+    Api, BootStatus, Data, Error, Feature, IUnknown, Identity, Request, Samgr, Service, TaskConfig,
+    TaskType, send_request, send_shared_request,
 };
 use ulib::sync::{Condvar, Mutex};
 
@@ -51,7 +51,10 @@ impl Log {
             if found.len() >= n || ulib::time::now() >= deadline {
                 return found;
             }
-            events = self.changed.wait_timeout(events, Duration::from_millis(100)).0;
+            events = self
+                .changed
+                .wait_timeout(events, Duration::from_millis(100))
+                .0;
         }
     }
 }
@@ -105,7 +108,14 @@ impl Feature for TestFeature {
 struct Counter;
 impl IUnknown for Counter {}
 
-fn service(samgr: &Samgr, log: &Arc<Log>, name: &str, prio: i16, kind: TaskType, queue: u16) -> TestResult {
+fn service(
+    samgr: &Samgr,
+    log: &Arc<Log>,
+    name: &str,
+    prio: i16,
+    kind: TaskType,
+    queue: u16,
+) -> TestResult {
     samgr
         .register_service(Arc::new(TestService {
             name: String::from(name),
@@ -134,15 +144,24 @@ fn task_pools() -> TestResult {
     for &(name, prio, kind, queue) in services {
         service(&samgr, &log, name, prio, kind, queue)?;
     }
-    samgr.register_default_feature_api("Service_NoTask", Api::new(Counter)).map_err(|e| format!("{e}"))?;
+    samgr
+        .register_default_feature_api("Service_NoTask", Api::new(Counter))
+        .map_err(|e| format!("{e}"))?;
     samgr.bootstrap();
-    check!(samgr.wait_for_status(BootStatus::Dynamic, WAIT), "not DYNAMIC: {:?}", samgr.status());
+    check!(
+        samgr.wait_for_status(BootStatus::Dynamic, WAIT),
+        "not DYNAMIC: {:?}",
+        samgr.status()
+    );
     let inits = log.wait("init", services.len());
     let order: Vec<&str> = inits.iter().map(|(n, _)| n.as_str()).collect();
     let mut expected: Vec<(&str, i16)> = services.iter().map(|s| (s.0, s.1)).collect();
     expected.sort_by_key(|&(_, p)| core::cmp::Reverse(p));
     let expected: Vec<&str> = expected.iter().map(|e| e.0).collect();
-    check!(order == expected, "init order {order:?}, wanted {expected:?}");
+    check!(
+        order == expected,
+        "init order {order:?}, wanted {expected:?}"
+    );
     check!(
         samgr.get_default_feature_api("Service_NoTask").is_some(),
         "NO_TASK service's API missing"
@@ -151,14 +170,26 @@ fn task_pools() -> TestResult {
         if kind == TaskType::NoTask {
             continue;
         }
-        let id = samgr.identity(name, None).ok_or(format!("no identity for {name}"))?;
+        let id = samgr
+            .identity(name, None)
+            .ok_or(format!("no identity for {name}"))?;
         send_request(&id, Request::new(1, 0), None).map_err(|e| format!("send to {name}: {e}"))?;
     }
     let msgs = log.wait("msg", services.len() - 1);
-    check!(msgs.len() == services.len() - 1, "{} messages handled", msgs.len());
+    check!(
+        msgs.len() == services.len() - 1,
+        "{} messages handled",
+        msgs.len()
+    );
     let thread_of = |n: &str| msgs.iter().find(|m| m.0 == n).map(|m| m.1);
-    check!(thread_of("SharedTask01") == thread_of("SharedTask02"), "shared pool split");
-    check!(thread_of("SpecifiedT01") == thread_of("SpecifiedT02"), "specified pool split");
+    check!(
+        thread_of("SharedTask01") == thread_of("SharedTask02"),
+        "shared pool split"
+    );
+    check!(
+        thread_of("SpecifiedT01") == thread_of("SpecifiedT02"),
+        "specified pool split"
+    );
     let singles: Vec<Option<u32>> = ["SingleTS01", "SingleTS02", "SingleTS03", "SingleTS04"]
         .iter()
         .map(|n| thread_of(n))
@@ -169,7 +200,9 @@ fn task_pools() -> TestResult {
         }
     }
     check!(
-        samgr.identity("Service_NoTask", None).is_some_and(|id| id.queue_id.is_none()),
+        samgr
+            .identity("Service_NoTask", None)
+            .is_some_and(|id| id.queue_id.is_none()),
         "NO_TASK service has a queue"
     );
     Ok(())
@@ -182,16 +215,29 @@ fn shared_request() -> TestResult {
     service(&samgr, &log, "S_sendShareReq", 32, TaskType::Shared, 20)?;
     let features: Vec<Arc<TestFeature>> = ["feature02", "feature03"]
         .iter()
-        .map(|&name| Arc::new(TestFeature { name, log: log.clone(), data: Mutex::new(Vec::new()) }))
+        .map(|&name| {
+            Arc::new(TestFeature {
+                name,
+                log: log.clone(),
+                data: Mutex::new(Vec::new()),
+            })
+        })
         .collect();
     for f in &features {
-        samgr.register_feature("S_sendShareReq", f.clone()).map_err(|e| format!("{e}"))?;
+        samgr
+            .register_feature("S_sendShareReq", f.clone())
+            .map_err(|e| format!("{e}"))?;
     }
     samgr.bootstrap();
-    check!(samgr.wait_for_status(BootStatus::Dynamic, WAIT), "not DYNAMIC");
+    check!(
+        samgr.wait_for_status(BootStatus::Dynamic, WAIT),
+        "not DYNAMIC"
+    );
     let request = Request::new(1, 7).with_data(Data::bytes(b"shared payload"));
     for name in ["feature02", "feature03"] {
-        let id = samgr.identity("S_sendShareReq", Some(name)).ok_or("no identity")?;
+        let id = samgr
+            .identity("S_sendShareReq", Some(name))
+            .ok_or("no identity")?;
         send_shared_request(&id, &request, None).map_err(|e| format!("{e}"))?;
     }
     let got = log.wait("fmsg", 2);
@@ -220,13 +266,26 @@ fn broadcast_pub_sub() -> TestResult {
     let samgr = Samgr::new();
     broadcast::install(&samgr).map_err(|e| format!("install: {e}"))?;
     samgr.bootstrap();
-    check!(samgr.wait_for_status(BootStatus::Dynamic, WAIT), "not DYNAMIC");
+    check!(
+        samgr.wait_for_status(BootStatus::Dynamic, WAIT),
+        "not DYNAMIC"
+    );
     let api = PubSubInterface::get(&samgr).ok_or("no Broadcast API")?;
-    let consumer = Arc::new(TopicConsumer { got: Mutex::new(Vec::new()), changed: Condvar::new() });
-    check!(!api.publish(0x10, b"early"), "publish to an unknown topic succeeded");
+    let consumer = Arc::new(TopicConsumer {
+        got: Mutex::new(Vec::new()),
+        changed: Condvar::new(),
+    });
+    check!(
+        !api.publish(0x10, b"early"),
+        "publish to an unknown topic succeeded"
+    );
     api.add_topic(0x10).map_err(|e| format!("add_topic: {e}"))?;
-    check!(api.add_topic(0x10) == Err(Error::Failure), "topic added twice");
-    api.subscribe(0x10, consumer.clone()).map_err(|e| format!("subscribe: {e}"))?;
+    check!(
+        api.add_topic(0x10) == Err(Error::Failure),
+        "topic added twice"
+    );
+    api.subscribe(0x10, consumer.clone())
+        .map_err(|e| format!("subscribe: {e}"))?;
     check!(
         api.subscribe(0x10, consumer.clone()) == Err(Error::AlreadySubscribed),
         "subscribed twice"
@@ -235,11 +294,21 @@ fn broadcast_pub_sub() -> TestResult {
     let mut got = consumer.got.lock();
     let deadline = ulib::time::now() + WAIT;
     while got.is_empty() && ulib::time::now() < deadline {
-        got = consumer.changed.wait_timeout(got, Duration::from_millis(100)).0;
+        got = consumer
+            .changed
+            .wait_timeout(got, Duration::from_millis(100))
+            .0;
     }
-    check!(got.as_slice() == [(0x10, b"hello".to_vec())], "consumer got {:?}", *got);
+    check!(
+        got.as_slice() == [(0x10, b"hello".to_vec())],
+        "consumer got {:?}",
+        *got
+    );
     drop(got);
-    check!(api.unsubscribe(0x10, &*consumer).is_some(), "unsubscribe failed");
+    check!(
+        api.unsubscribe(0x10, &*consumer).is_some(),
+        "unsubscribe failed"
+    );
     Ok(())
 }
 
@@ -247,26 +316,72 @@ fn broadcast_pub_sub() -> TestResult {
 fn register_unregister() -> TestResult {
     let samgr = Samgr::new();
     let log = Log::new();
-    service(&samgr, &log, "serviceName101", PRI_NORMAL, TaskType::Shared, 20)?;
+    service(
+        &samgr,
+        &log,
+        "serviceName101",
+        PRI_NORMAL,
+        TaskType::Shared,
+        20,
+    )?;
     check!(
-        service(&samgr, &log, "serviceName101", PRI_NORMAL, TaskType::Shared, 20).is_err(),
+        service(
+            &samgr,
+            &log,
+            "serviceName101",
+            PRI_NORMAL,
+            TaskType::Shared,
+            20
+        )
+        .is_err(),
         "registered twice"
     );
-    let feature = Arc::new(TestFeature { name: "featureName201", log: log.clone(), data: Mutex::new(Vec::new()) });
-    samgr.register_feature("serviceName101", feature).map_err(|e| format!("{e}"))?;
-    samgr.register_feature_api("serviceName101", Some("featureName201"), Api::new(Counter)).map_err(|e| format!("{e}"))?;
+    let feature = Arc::new(TestFeature {
+        name: "featureName201",
+        log: log.clone(),
+        data: Mutex::new(Vec::new()),
+    });
+    samgr
+        .register_feature("serviceName101", feature)
+        .map_err(|e| format!("{e}"))?;
+    samgr
+        .register_feature_api("serviceName101", Some("featureName201"), Api::new(Counter))
+        .map_err(|e| format!("{e}"))?;
     check!(
         matches!(samgr.unregister_service("serviceName101"), Err(Error::Busy)),
         "service with features unregistered"
     );
-    check!(samgr.unregister_feature("serviceName101", "featureName201").is_err(), "feature with an API unregistered");
-    samgr.unregister_feature_api("serviceName101", Some("featureName201")).map_err(|e| format!("{e}"))?;
-    samgr.unregister_feature("serviceName101", "featureName201").map_err(|e| format!("{e}"))?;
-    samgr.unregister_service("serviceName101").map_err(|e| format!("{e}"))?;
-    check!(samgr.unregister_service("serviceName101").is_err(), "unregistered twice");
+    check!(
+        samgr
+            .unregister_feature("serviceName101", "featureName201")
+            .is_err(),
+        "feature with an API unregistered"
+    );
+    samgr
+        .unregister_feature_api("serviceName101", Some("featureName201"))
+        .map_err(|e| format!("{e}"))?;
+    samgr
+        .unregister_feature("serviceName101", "featureName201")
+        .map_err(|e| format!("{e}"))?;
+    samgr
+        .unregister_service("serviceName101")
+        .map_err(|e| format!("{e}"))?;
+    check!(
+        samgr.unregister_service("serviceName101").is_err(),
+        "unregistered twice"
+    );
     for _ in 0..256 {
-        service(&samgr, &log, "serviceName102", PRI_NORMAL, TaskType::Shared, 20)?;
-        samgr.unregister_service("serviceName102").map_err(|e| format!("{e}"))?;
+        service(
+            &samgr,
+            &log,
+            "serviceName102",
+            PRI_NORMAL,
+            TaskType::Shared,
+            20,
+        )?;
+        samgr
+            .unregister_service("serviceName102")
+            .map_err(|e| format!("{e}"))?;
     }
     Ok(())
 }

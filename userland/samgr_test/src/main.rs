@@ -24,8 +24,8 @@ use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use core::time::Duration;
-use samgr::client::{RemoteProxy, get_remote};
 use samgr::Error;
+use samgr::client::{RemoteProxy, get_remote};
 use ulib::process::{self, Pid, SpawnOptions};
 use ulib::{env, println};
 
@@ -85,7 +85,11 @@ pub fn kill(pid: Pid) -> TestResult {
 }
 
 /// The proxy of `service`/`feature` once samgr knows it (polls samgr, at most `secs`).
-pub fn wait_remote(service: &str, feature: Option<&str>, secs: u64) -> Result<Arc<RemoteProxy>, String> {
+pub fn wait_remote(
+    service: &str,
+    feature: Option<&str>,
+    secs: u64,
+) -> Result<Arc<RemoteProxy>, String> {
     let deadline = ulib::time::now() + Duration::from_secs(secs);
     loop {
         match get_remote(service, feature) {
@@ -109,7 +113,10 @@ fn main() -> i32 {
         }
         None => {}
     }
-    let mut suite = Suite { passed: 0, failed: 0 };
+    let mut suite = Suite {
+        passed: 0,
+        failed: 0,
+    };
     inproc::run_all(&mut |name, case| suite.run(name, case));
     remote::run_all(&mut |name, case| suite.run(name, case));
     println!("stest: {} passed, {} failed", suite.passed, suite.failed);

@@ -58,11 +58,20 @@ fn setup() -> TestResult {
     wait_remote(WMS_SERVICE, None, 10)?;
     wait_remote(IMS_SERVICE, None, 10)?;
     wait_remote(SENSOR_SERVICE, Some(SENSOR_FEATURE), 10)?;
-    *PROCS.lock() = Some(Procs { foundation, svc, wms });
+    *PROCS.lock() = Some(Procs {
+        foundation,
+        svc,
+        wms,
+    });
     Ok(())
 }
 
-fn echo(proxy: &client::RemoteProxy, a: u32, s: &str, bytes: &[u8]) -> Result<(u32, String, u32, u32), Error> {
+fn echo(
+    proxy: &client::RemoteProxy,
+    a: u32,
+    s: &str,
+    bytes: &[u8],
+) -> Result<(u32, String, u32, u32), Error> {
     proxy.invoke(
         ECHO,
         |w| {
@@ -70,7 +79,14 @@ fn echo(proxy: &client::RemoteProxy, a: u32, s: &str, bytes: &[u8]) -> Result<(u
             w.push_string(s)?;
             w.push_flat_obj(bytes)
         },
-        |r| Ok((r.pop_u32()?, String::from(r.pop_string()?), r.pop_u32()?, r.pop_u32()?)),
+        |r| {
+            Ok((
+                r.pop_u32()?,
+                String::from(r.pop_string()?),
+                r.pop_u32()?,
+                r.pop_u32()?,
+            ))
+        },
     )
 }
 
@@ -78,13 +94,24 @@ fn echo(proxy: &client::RemoteProxy, a: u32, s: &str, bytes: &[u8]) -> Result<(u
 fn remote_api_lookup() -> TestResult {
     let proxy = get_remote(SERVICE, None).map_err(|e| format!("{e}"))?;
     let api = Api::from_arc(proxy.clone());
-    check!(api.query_interface(CLIENT_PROXY_VER).is_ok(), "QI(CLIENT_PROXY) failed");
-    check!(api.server_proxy().is_none(), "a client proxy claims to be a server");
+    check!(
+        api.query_interface(CLIENT_PROXY_VER).is_ok(),
+        "QI(CLIENT_PROXY) failed"
+    );
+    check!(
+        api.server_proxy().is_none(),
+        "a client proxy claims to be a server"
+    );
     check!(proxy.identity().handle != INVALID_HANDLE, "no handle");
     let again = get_remote(SERVICE, None).map_err(|e| format!("{e}"))?;
-    check!(Arc::ptr_eq(&proxy, &again), "a second lookup made a new proxy");
     check!(
-        Samgr::instance().get_feature_api(SERVICE, Some(SECURE_FEATURE)).is_some(),
+        Arc::ptr_eq(&proxy, &again),
+        "a second lookup made a new proxy"
+    );
+    check!(
+        Samgr::instance()
+            .get_feature_api(SERVICE, Some(SECURE_FEATURE))
+            .is_some(),
         "GetFeatureApi through the registry failed"
     );
     check!(
@@ -92,11 +119,22 @@ fn remote_api_lookup() -> TestResult {
         "unknown service found"
     );
     check!(
-        matches!(get_remote(SERVICE, Some("no_such_feature")), Err(Error::NoService)),
+        matches!(
+            get_remote(SERVICE, Some("no_such_feature")),
+            Err(Error::NoService)
+        ),
         "unknown feature found"
     );
-    check!(matches!(get_remote("", None), Err(Error::Invalid)), "empty name accepted");
-    check!(Samgr::instance().get_feature_api(SERVICE, Some("")).is_none(), "\"\" feature found");
+    check!(
+        matches!(get_remote("", None), Err(Error::Invalid)),
+        "empty name accepted"
+    );
+    check!(
+        Samgr::instance()
+            .get_feature_api(SERVICE, Some(""))
+            .is_none(),
+        "\"\" feature found"
+    );
     Ok(())
 }
 
@@ -109,11 +147,18 @@ fn request_response() -> TestResult {
     check!(got == want, "echo answered {got:?}, wanted {want:?}");
     let big = vec![0xA5u8; 5000];
     let got = echo(&proxy, 1, "", &big).map_err(|e| format!("big echo: {e}"))?;
-    check!(got.2 == checksum(&big) && got.3 == 5000, "big echo answered {got:?}");
+    check!(
+        got.2 == checksum(&big) && got.3 == 5000,
+        "big echo answered {got:?}"
+    );
     let pid = proxy
         .invoke(GETPID, |_| Ok(()), |r| r.pop_u32())
         .map_err(|e| format!("getpid: {e}"))?;
-    check!(pid == svc_pid().as_raw(), "served by pid {pid}, not {}", svc_pid());
+    check!(
+        pid == svc_pid().as_raw(),
+        "served by pid {pid}, not {}",
+        svc_pid()
+    );
     let bad = proxy.invoke(999, |_| Ok(()), |_| Ok(()));
     check!(bad == Err(Error::Invalid), "unknown code answered {bad:?}");
     Ok(())
@@ -152,8 +197,18 @@ impl Service for ExportService {
 
 struct ExportApi;
 impl IServerProxy for ExportApi {
-    fn invoke(&self, code: u32, origin: &Origin, _: &mut dyn IpcReader, reply: &mut dyn IpcWriter) -> i32 {
-        if reply.push_u32(code + origin.pid).is_ok() { EC_SUCCESS } else { EC_INVALID }
+    fn invoke(
+        &self,
+        code: u32,
+        origin: &Origin,
+        _: &mut dyn IpcReader,
+        reply: &mut dyn IpcWriter,
+    ) -> i32 {
+        if reply.push_u32(code + origin.pid).is_ok() {
+            EC_SUCCESS
+        } else {
+            EC_INVALID
+        }
     }
 }
 impl IUnknown for ExportApi {
@@ -177,12 +232,24 @@ fn registered(name: &SaName) -> Result<bool, String> {
 fn export_register_unregister() -> TestResult {
     let samgr = Samgr::instance();
     let name = SaName::new("stest_export", None);
-    samgr.register_service(Arc::new(ExportService)).map_err(|e| format!("{e}"))?;
-    samgr.register_default_feature_api("stest_export", Api::new(ExportApi)).map_err(|e| format!("{e}"))?;
+    samgr
+        .register_service(Arc::new(ExportService))
+        .map_err(|e| format!("{e}"))?;
+    samgr
+        .register_default_feature_api("stest_export", Api::new(ExportApi))
+        .map_err(|e| format!("{e}"))?;
     samgr.bootstrap();
-    check!(samgr.wait_for_status(BootStatus::Dynamic, Duration::from_secs(5)), "not DYNAMIC");
-    let local = samgr.get_default_feature_api("stest_export").ok_or("no local API")?;
-    check!(local.query_interface(CLIENT_PROXY_VER).is_err(), "QI(CLIENT_PROXY) on a server entry");
+    check!(
+        samgr.wait_for_status(BootStatus::Dynamic, Duration::from_secs(5)),
+        "not DYNAMIC"
+    );
+    let local = samgr
+        .get_default_feature_api("stest_export")
+        .ok_or("no local API")?;
+    check!(
+        local.query_interface(CLIENT_PROXY_VER).is_err(),
+        "QI(CLIENT_PROXY) on a server entry"
+    );
     let deadline = ulib::time::now() + Duration::from_secs(5);
     while !registered(&name)? {
         check!(ulib::time::now() < deadline, "never registered with samgr");
@@ -192,9 +259,13 @@ fn export_register_unregister() -> TestResult {
     let me = process::getpid().as_raw();
     let got = client::call(id, 5, |_| Ok(()), |r| r.pop_u32()).map_err(|e| format!("call: {e}"))?;
     check!(got == 5 + me, "own export answered {got}");
-    samgr.unregister_default_feature_api("stest_export").map_err(|e| format!("{e}"))?;
+    samgr
+        .unregister_default_feature_api("stest_export")
+        .map_err(|e| format!("{e}"))?;
     check!(!registered(&name)?, "still registered after unregistering");
-    samgr.unregister_service("stest_export").map_err(|e| format!("{e}"))?;
+    samgr
+        .unregister_service("stest_export")
+        .map_err(|e| format!("{e}"))?;
     let r = client::get_feature(&name);
     check!(r == Err(Error::NoService), "GET after unregister: {r:?}");
     Ok(())
@@ -244,12 +315,22 @@ pub fn app_role() -> i32 {
 fn syscaps() -> TestResult {
     let all = client::syscap_all().map_err(|e| format!("ALL: {e}"))?;
     check!(all.len() > 30, "only {} capabilities", all.len());
-    check!(all.iter().any(|c| c == "SystemCapability.Startup.SystemInfo"), "SystemInfo missing");
+    check!(
+        all.iter()
+            .any(|c| c == "SystemCapability.Startup.SystemInfo"),
+        "SystemInfo missing"
+    );
     let wifi = "SystemCapability.Communication.WiFi.STA";
-    check!(client::syscap_has(wifi) == Ok(false), "WiFi registered at boot");
+    check!(
+        client::syscap_has(wifi) == Ok(false),
+        "WiFi registered at boot"
+    );
     client::syscap_register(wifi).map_err(|e| format!("PUT: {e}"))?;
     check!(client::syscap_has(wifi) == Ok(true), "PUT did not register");
-    check!(client::syscap_register("SystemCapability.None") == Err(Error::Failure), "unknown PUT");
+    check!(
+        client::syscap_register("SystemCapability.None") == Err(Error::Failure),
+        "unknown PUT"
+    );
     Ok(())
 }
 
@@ -261,13 +342,19 @@ fn flow_control() -> TestResult {
     ulib::thread::sleep(Duration::from_millis(100));
     let mut served = 0;
     for i in 0..20 {
-        echo(&proxy, i, "second client", b"x").map_err(|e| format!("second client call {i}: {e}"))?;
+        echo(&proxy, i, "second client", b"x")
+            .map_err(|e| format!("second client call {i}: {e}"))?;
         served += 1;
         ulib::thread::sleep(Duration::from_millis(10));
     }
     let status = process::wait(child).map_err(|e| format!("{e:?}"))?;
-    check!(status.success(), "the flooding client was never throttled: {status}");
-    let handled = proxy.invoke(COUNT, |_| Ok(()), |r| r.pop_u32()).map_err(|e| format!("{e}"))?;
+    check!(
+        status.success(),
+        "the flooding client was never throttled: {status}"
+    );
+    let handled = proxy
+        .invoke(COUNT, |_| Ok(()), |r| r.pop_u32())
+        .map_err(|e| format!("{e}"))?;
     check!(handled < FLOOD, "all {handled} flood messages were handled");
     check!(served == 20, "second client served {served} times");
     Ok(())
@@ -309,7 +396,10 @@ fn kill_mid_call() -> TestResult {
     ulib::thread::sleep(Duration::from_millis(300));
     kill(svc_pid())?;
     let outcome = call.join().map_err(|e| format!("{e:?}"))?;
-    check!(outcome == 1, "the call in progress ended with outcome {outcome}");
+    check!(
+        outcome == 1,
+        "the call in progress ended with outcome {outcome}"
+    );
     let deadline = ulib::time::now() + Duration::from_secs(2);
     while proxy.is_alive() && ulib::time::now() < deadline {
         ulib::thread::sleep(Duration::from_millis(10));
@@ -318,13 +408,19 @@ fn kill_mid_call() -> TestResult {
     let started = ulib::time::now();
     let r = echo(&proxy, 1, "dead", b"").map(drop);
     check!(r == Err(Error::NoService), "call on a dead proxy: {r:?}");
-    check!(ulib::time::now() - started < Duration::from_millis(50), "dead proxy was slow to fail");
+    check!(
+        ulib::time::now() - started < Duration::from_millis(50),
+        "dead proxy was slow to fail"
+    );
     let svc = start("/bin/samgr_test_svc", &SVC_ARGS, 0)?;
     if let Some(p) = PROCS.lock().as_mut() {
         p.svc = svc;
     }
     let fresh = wait_remote(SERVICE, None, 10)?;
-    check!(!Arc::ptr_eq(&fresh, &proxy), "lookup returned the dead proxy");
+    check!(
+        !Arc::ptr_eq(&fresh, &proxy),
+        "lookup returned the dead proxy"
+    );
     echo(&fresh, 3, "again", b"abc").map_err(|e| format!("after restart: {e}"))?;
     Ok(())
 }
@@ -363,7 +459,9 @@ fn foundation_restart() -> TestResult {
     }
     let after = client::list_endpoints().map_err(|e| format!("{e}"))?;
     check!(
-        after.iter().any(|e| e.pid == svc.as_raw() && e.handle == svc_handle),
+        after
+            .iter()
+            .any(|e| e.pid == svc.as_raw() && e.handle == svc_handle),
         "endpoint not back with handle {svc_handle}: {after:?}"
     );
     check!(
@@ -378,7 +476,10 @@ fn foundation_restart() -> TestResult {
         SaName::new(IMS_SERVICE, None),
         SaName::new(SENSOR_SERVICE, Some(SENSOR_FEATURE)),
     ] {
-        check!(features.iter().any(|f| f.name == want), "{want:?} missing after restart");
+        check!(
+            features.iter().any(|f| f.name == want),
+            "{want:?} missing after restart"
+        );
     }
     let proxy = get_remote(SERVICE, None).map_err(|e| format!("{e}"))?;
     echo(&proxy, 4, "after samgr restart", b"").map_err(|e| format!("{e}"))?;
@@ -397,20 +498,30 @@ fn run_program(path: &str, args: &[&str]) -> TestResult {
 /// a key routed by IMS to the focused window's owner, sensor readings by subscription).
 fn wms_and_sensor() -> TestResult {
     let wms = WmsClient::connect().map_err(|e| format!("{e}"))?;
-    let a = wms.create(1, 2, 30, 40, "stest-a").map_err(|e| format!("create: {e}"))?;
-    let b = wms.create(5, 6, 70, 80, "stest-b").map_err(|e| format!("create: {e}"))?;
+    let a = wms
+        .create(1, 2, 30, 40, "stest-a")
+        .map_err(|e| format!("create: {e}"))?;
+    let b = wms
+        .create(5, 6, 70, 80, "stest-b")
+        .map_err(|e| format!("create: {e}"))?;
     wms.move_to(a, 11, 12).map_err(|e| format!("move: {e}"))?;
     wms.raise(a).map_err(|e| format!("raise: {e}"))?;
     let list = wms.list().map_err(|e| format!("list: {e}"))?;
     let ids: Vec<(u32, i32, bool)> = list.iter().map(|w| (w.id, w.x, w.focused)).collect();
     check!(ids == [(a, 11, false), (b, 5, true)], "windows {ids:?}");
-    check!(list.iter().all(|w| w.owner == process::getpid().as_raw()), "wrong owner");
+    check!(
+        list.iter().all(|w| w.owner == process::getpid().as_raw()),
+        "wrong owner"
+    );
     wms.destroy(a).map_err(|e| format!("{e}"))?;
     wms.destroy(b).map_err(|e| format!("{e}"))?;
     check!(wms.destroy(b) == Err(Error::NoService), "destroyed twice");
     let sensors = SensorClient::connect().map_err(|e| format!("{e}"))?;
     let list = sensors.list().map_err(|e| format!("{e}"))?;
-    check!(list.len() == SENSORS.len() && list[0].name == "accelerometer", "sensors {list:?}");
+    check!(
+        list.len() == SENSORS.len() && list[0].name == "accelerometer",
+        "sensors {list:?}"
+    );
     let r = sensors.read(0).map_err(|e| format!("{e}"))?;
     check!(r == SENSORS[0].sample(r.sample), "reading {r:?}");
     run_program("/bin/wms_demo", &[])?;
@@ -433,10 +544,17 @@ fn kill_wms_mid_call() -> TestResult {
     )
     .map_err(|e| format!("{e:?}"))?;
     ulib::thread::sleep(Duration::from_millis(300));
-    let pid = PROCS.lock().as_ref().map(|p| p.wms).ok_or("no wms_server")?;
+    let pid = PROCS
+        .lock()
+        .as_ref()
+        .map(|p| p.wms)
+        .ok_or("no wms_server")?;
     kill(pid)?;
     let outcome = call.join().map_err(|e| format!("{e:?}"))?;
-    check!(outcome == 1, "the call in progress ended with outcome {outcome}");
+    check!(
+        outcome == 1,
+        "the call in progress ended with outcome {outcome}"
+    );
     let deadline = ulib::time::now() + Duration::from_secs(2);
     while proxy.is_alive() && ulib::time::now() < deadline {
         ulib::thread::sleep(Duration::from_millis(10));
@@ -449,9 +567,14 @@ fn kill_wms_mid_call() -> TestResult {
         p.wms = wms;
     }
     let fresh = WmsClient(wait_remote(WMS_SERVICE, None, 10)?);
-    let id = fresh.create(0, 0, 10, 10, "after restart").map_err(|e| format!("{e}"))?;
+    let id = fresh
+        .create(0, 0, 10, 10, "after restart")
+        .map_err(|e| format!("{e}"))?;
     let list = fresh.list().map_err(|e| format!("{e}"))?;
-    check!(list.len() == 1 && list[0].id == id, "restarted WMS has {list:?}");
+    check!(
+        list.len() == 1 && list[0].id == id,
+        "restarted WMS has {list:?}"
+    );
     Ok(())
 }
 

@@ -93,7 +93,11 @@ impl IServerProxy for EchoApi {
             COUNT => reply.push_u32(self.noops.load(Ordering::Relaxed)),
             _ => Err(IoError::Malformed),
         };
-        if result.is_ok() { EC_SUCCESS } else { EC_INVALID }
+        if result.is_ok() {
+            EC_SUCCESS
+        } else {
+            EC_INVALID
+        }
     }
 }
 
@@ -110,7 +114,13 @@ impl IUnknown for EchoApi {
 struct FixedApi(&'static str);
 
 impl IServerProxy for FixedApi {
-    fn invoke(&self, code: u32, _: &Origin, _: &mut dyn IpcReader, reply: &mut dyn IpcWriter) -> i32 {
+    fn invoke(
+        &self,
+        code: u32,
+        _: &Origin,
+        _: &mut dyn IpcReader,
+        reply: &mut dyn IpcWriter,
+    ) -> i32 {
         if code == SECRET && reply.push_string(self.0).is_ok() {
             EC_SUCCESS
         } else {
@@ -153,11 +163,22 @@ fn main() -> i32 {
     }
     let samgr = Samgr::instance();
     let setup = || -> Result<(), samgr::Error> {
-        samgr.register_service(Arc::new(Plain { name: SERVICE, priority: PRI_NORMAL }))?;
+        samgr.register_service(Arc::new(Plain {
+            name: SERVICE,
+            priority: PRI_NORMAL,
+        }))?;
         samgr.register_feature(SERVICE, Arc::new(SecureFeature))?;
-        samgr.register_default_feature_api(SERVICE, Api::new(EchoApi { noops: AtomicU32::new(0) }))?;
+        samgr.register_default_feature_api(
+            SERVICE,
+            Api::new(EchoApi {
+                noops: AtomicU32::new(0),
+            }),
+        )?;
         samgr.register_feature_api(SERVICE, Some(SECURE_FEATURE), Api::new(FixedApi("secret")))?;
-        samgr.register_service(Arc::new(Plain { name: SYSTEM_SERVICE, priority: PRI_BELOW_NORMAL }))?;
+        samgr.register_service(Arc::new(Plain {
+            name: SYSTEM_SERVICE,
+            priority: PRI_BELOW_NORMAL,
+        }))?;
         samgr.register_default_feature_api(SYSTEM_SERVICE, Api::new(FixedApi("system")))?;
         Ok(())
     };

@@ -15,9 +15,9 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use samgr::Error;
 use samgr::client::{RemoteProxy, get_remote};
 use samgr::ipc::{IoError, IpcReader, IpcWriter};
-use samgr::Error;
 
 /// Service name.
 pub const SENSOR_SERVICE: &str = "SensorService";
@@ -62,8 +62,18 @@ pub struct Sensor {
 
 /// The sensors this service offers.
 pub const SENSORS: [Sensor; 2] = [
-    Sensor { id: 0, name: "accelerometer", kind: KIND_ACCELEROMETER, max_rate_hz: 100 },
-    Sensor { id: 1, name: "ambient_light", kind: KIND_AMBIENT_LIGHT, max_rate_hz: 10 },
+    Sensor {
+        id: 0,
+        name: "accelerometer",
+        kind: KIND_ACCELEROMETER,
+        max_rate_hz: 100,
+    },
+    Sensor {
+        id: 1,
+        name: "ambient_light",
+        kind: KIND_AMBIENT_LIGHT,
+        max_rate_hz: 10,
+    },
 ];
 
 /// A reading: sample index and three values (accelerometer: milli-g on x, y, z; light:
@@ -80,7 +90,11 @@ pub struct Reading {
 fn triangle(n: u64, period: u64, amplitude: i32) -> i32 {
     let phase = (n % period) as i64;
     let half = (period / 2) as i64;
-    let up = if phase < half { phase } else { period as i64 - phase };
+    let up = if phase < half {
+        phase
+    } else {
+        period as i64 - phase
+    };
     (-(amplitude as i64) + 2 * amplitude as i64 * up / half) as i32
 }
 
@@ -164,7 +178,13 @@ impl SensorClient {
     }
 
     /// SUBSCRIBE.
-    pub fn subscribe(&self, id: u32, count: u32, interval_ms: u32, to: abi::liteipc::SvcIdentity) -> Result<u32, Error> {
+    pub fn subscribe(
+        &self,
+        id: u32,
+        count: u32,
+        interval_ms: u32,
+        to: abi::liteipc::SvcIdentity,
+    ) -> Result<u32, Error> {
         self.0.invoke(
             SUBSCRIBE,
             |w| {
@@ -179,7 +199,8 @@ impl SensorClient {
 
     /// UNSUBSCRIBE.
     pub fn unsubscribe(&self, subscription: u32) -> Result<(), Error> {
-        self.0.invoke(UNSUBSCRIBE, |w| w.push_u32(subscription), |_| Ok(()))
+        self.0
+            .invoke(UNSUBSCRIBE, |w| w.push_u32(subscription), |_| Ok(()))
     }
 }
 
@@ -192,7 +213,13 @@ mod tests {
         let accel = SENSORS[0];
         assert_eq!(accel.sample(0).values, [-500, 0, 1000]);
         assert_eq!(accel.sample(10).values[0], 500);
-        assert_eq!(accel.sample(20), Reading { sample: 20, ..accel.sample(0) });
+        assert_eq!(
+            accel.sample(20),
+            Reading {
+                sample: 20,
+                ..accel.sample(0)
+            }
+        );
         for n in 0..100 {
             let r = accel.sample(n);
             assert!(r.values[0].abs() <= 500 && r.values[1].abs() <= 250);

@@ -89,7 +89,11 @@ impl SensorApi {
             if subs.len() >= MAX_SUBSCRIPTIONS {
                 return Err(Error::NoMemory);
             }
-            subs.push(Subscription { id, to, cancelled: cancelled.clone() });
+            subs.push(Subscription {
+                id,
+                to,
+                cancelled: cancelled.clone(),
+            });
         }
         log::info!(
             "sensor_service: subscription {id} of pid {}: {count} {} reading(s) every {interval} ms",
@@ -131,7 +135,13 @@ impl SensorApi {
         Ok(id)
     }
 
-    fn handle(&self, code: u32, o: &Origin, r: &mut dyn IpcReader, w: &mut dyn IpcWriter) -> Result<(), Error> {
+    fn handle(
+        &self,
+        code: u32,
+        o: &Origin,
+        r: &mut dyn IpcReader,
+        w: &mut dyn IpcWriter,
+    ) -> Result<(), Error> {
         match code {
             LIST => {
                 w.push_u32(SENSORS.len() as u32)?;
@@ -161,14 +171,25 @@ impl SensorApi {
 
     /// A handle died: cancel the subscriptions that send to it.
     fn on_death(&self, handle: u32) {
-        for sub in self.subscriptions.lock().iter().filter(|s| s.to.handle == handle) {
+        for sub in self
+            .subscriptions
+            .lock()
+            .iter()
+            .filter(|s| s.to.handle == handle)
+        {
             sub.cancelled.store(true, Ordering::Release);
         }
     }
 }
 
 impl IServerProxy for SensorApi {
-    fn invoke(&self, code: u32, origin: &Origin, r: &mut dyn IpcReader, w: &mut dyn IpcWriter) -> i32 {
+    fn invoke(
+        &self,
+        code: u32,
+        origin: &Origin,
+        r: &mut dyn IpcReader,
+        w: &mut dyn IpcWriter,
+    ) -> i32 {
         code_of(&self.handle(code, origin, r, w))
     }
 }

@@ -86,7 +86,10 @@ fn run_line(line: &str) {
             Err(e) => println!("hostname: {e:?}"),
         },
         "run" => run(args),
-        _ => match PROGRAM_COMMANDS.iter().find(|(name, _, _)| *name == command) {
+        _ => match PROGRAM_COMMANDS
+            .iter()
+            .find(|(name, _, _)| *name == command)
+        {
             Some((_, program, _)) => run(&[&[*program][..], args].concat()),
             None => println!("shell: unknown command: {command}"),
         },
@@ -95,9 +98,21 @@ fn run_line(line: &str) {
 
 /// Commands that run a program from /bin: (command, program, help text).
 const PROGRAM_COMMANDS: [(&str, &str, &str); 3] = [
-    ("samgr", "samgr_ctl", "samgr endpoints, services, features (`samgr syscap`: capabilities)"),
-    ("wms", "wms_ctl", "windows (`wms key CODE`: inject a key through IMS)"),
-    ("page", "page_ctl", "pages through pagemanagerd: `page open URI`, `page close ID`, `page list`"),
+    (
+        "samgr",
+        "samgr_ctl",
+        "samgr endpoints, services, features (`samgr syscap`: capabilities)",
+    ),
+    (
+        "wms",
+        "wms_ctl",
+        "windows (`wms key CODE`: inject a key through IMS)",
+    ),
+    (
+        "page",
+        "page_ctl",
+        "pages through pagemanagerd: `page open URI`, `page close ID`, `page list`",
+    ),
 ];
 
 fn help() {

@@ -39,7 +39,14 @@ fn main() -> i32 {
         println!(
             "{}{:>3}  {:<32} {:>4} {:>6} {:>6} {:>6} {:>6} {:>3}",
             if w.focused { '*' } else { ' ' },
-            w.id, w.title, w.owner, w.x, w.y, w.w, w.h, w.z
+            w.id,
+            w.title,
+            w.owner,
+            w.x,
+            w.y,
+            w.w,
+            w.h,
+            w.z
         );
     }
     println!("{} window(s)", list.len());

@@ -42,7 +42,12 @@ struct Inbox<T> {
 
 impl<T: Send> Inbox<T> {
     fn new(code: u32, parse: fn(&mut dyn IpcReader) -> Option<T>) -> Arc<Inbox<T>> {
-        Arc::new(Inbox { items: Mutex::new(Vec::new()), changed: Condvar::new(), code, parse })
+        Arc::new(Inbox {
+            items: Mutex::new(Vec::new()),
+            changed: Condvar::new(),
+            code,
+            parse,
+        })
     }
 
     /// Waits for `n` items (at most [`WAIT`]).
@@ -53,14 +58,23 @@ impl<T: Send> Inbox<T> {
         let mut items = self.items.lock();
         let deadline = ulib::time::now() + WAIT;
         while items.len() < n && ulib::time::now() < deadline {
-            items = self.changed.wait_timeout(items, Duration::from_millis(100)).0;
+            items = self
+                .changed
+                .wait_timeout(items, Duration::from_millis(100))
+                .0;
         }
         items.clone()
     }
 }
 
 impl<T: Send> IServerProxy for Inbox<T> {
-    fn invoke(&self, code: u32, _origin: &Origin, request: &mut dyn IpcReader, _reply: &mut dyn IpcWriter) -> i32 {
+    fn invoke(
+        &self,
+        code: u32,
+        _origin: &Origin,
+        request: &mut dyn IpcReader,
+        _reply: &mut dyn IpcWriter,
+    ) -> i32 {
         match (code == self.code).then(|| (self.parse)(request)).flatten() {
             Some(item) => {
                 self.items.lock().push(item);
@@ -95,7 +109,14 @@ fn windows(wms: &WmsClient) -> Result<(), String> {
     for w in &list {
         println!(
             "wms_demo:   #{} \"{}\" pid {} at ({},{}) {}x{} z {}{}",
-            w.id, w.title, w.owner, w.x, w.y, w.w, w.h, w.z,
+            w.id,
+            w.title,
+            w.owner,
+            w.x,
+            w.y,
+            w.w,
+            w.h,
+            w.z,
             if w.focused { " focused" } else { "" }
         );
     }
@@ -106,9 +127,14 @@ fn run() -> Result<(), String> {
     let endpoint = Endpoint::global().map_err(e("endpoint"))?;
     let wms = with_retry("lookup WMS", WmsClient::connect)?;
     let id = wms.0.identity();
-    println!("wms_demo: WMS found at handle {} token {}", id.handle, id.token);
+    println!(
+        "wms_demo: WMS found at handle {} token {}",
+        id.handle, id.token
+    );
     let main = wms.create(10, 20, 320, 240, "demo").map_err(e("create"))?;
-    let other = wms.create(0, 0, 100, 100, "demo-2").map_err(e("create 2"))?;
+    let other = wms
+        .create(0, 0, 100, 100, "demo-2")
+        .map_err(e("create 2"))?;
     println!("wms_demo: created windows {main} and {other}");
     wms.move_to(main, 100, 50).map_err(e("move"))?;
     wms.resize(main, 400, 300).map_err(e("resize"))?;
@@ -125,29 +151,52 @@ fn run() -> Result<(), String> {
     let keys = Inbox::new(ims::EVENT_KEY, |r| {
         Some((r.pop_u32().ok()?, r.pop_u32().ok()?, r.pop_bool().ok()?))
     });
-    let listener = endpoint.add_callback("ims_listener", keys.clone()).map_err(e("listener"))?;
-    ims.register_listener(listener).map_err(e("register listener"))?;
+    let listener = endpoint
+        .add_callback("ims_listener", keys.clone())
+        .map_err(e("listener"))?;
+    ims.register_listener(listener)
+        .map_err(e("register listener"))?;
     let routed = ims.inject_key(30, true).map_err(e("inject"))?;
     let got = keys.wait(1);
-    println!("wms_demo: key 30 routed to window {} (pid {}); received {:?}", routed.0, routed.1, got);
+    println!(
+        "wms_demo: key 30 routed to window {} (pid {}); received {:?}",
+        routed.0, routed.1, got
+    );
     if got.first() != Some(&(main, 30, true)) {
         return Err(format!("key event not received: {got:?}"));
     }
 
     let sensors = with_retry("lookup sensor", SensorClient::connect)?;
     for s in sensors.list().map_err(e("sensor list"))? {
-        println!("wms_demo: sensor {} {} kind {} up to {} Hz", s.id, s.name, s.kind, s.max_rate_hz);
+        println!(
+            "wms_demo: sensor {} {} kind {} up to {} Hz",
+            s.id, s.name, s.kind, s.max_rate_hz
+        );
     }
     let once = sensors.read(0).map_err(e("read"))?;
-    println!("wms_demo: accelerometer read: sample {} {:?}", once.sample, once.values);
-    let readings = Inbox::new(SENSOR_DATA, |r| Some((r.pop_u32().ok()?, Reading::read(r).ok()?)));
-    let sink = endpoint.add_callback("sensor_cb", readings.clone()).map_err(e("callback"))?;
-    let sub = sensors.subscribe(0, READINGS, 20, sink).map_err(e("subscribe"))?;
+    println!(
+        "wms_demo: accelerometer read: sample {} {:?}",
+        once.sample, once.values
+    );
+    let readings = Inbox::new(SENSOR_DATA, |r| {
+        Some((r.pop_u32().ok()?, Reading::read(r).ok()?))
+    });
+    let sink = endpoint
+        .add_callback("sensor_cb", readings.clone())
+        .map_err(e("callback"))?;
+    let sub = sensors
+        .subscribe(0, READINGS, 20, sink)
+        .map_err(e("subscribe"))?;
     let got = readings.wait(READINGS as usize);
     for (s, r) in &got {
-        println!("wms_demo: subscription {s} reading {} {:?}", r.sample, r.values);
+        println!(
+            "wms_demo: subscription {s} reading {} {:?}",
+            r.sample, r.values
+        );
     }
-    let expected: Vec<(u32, Reading)> = (0..u64::from(READINGS)).map(|n| (sub, SENSORS[0].sample(n))).collect();
+    let expected: Vec<(u32, Reading)> = (0..u64::from(READINGS))
+        .map(|n| (sub, SENSORS[0].sample(n)))
+        .collect();
     if got != expected {
         return Err(format!("readings {got:?}, expected {expected:?}"));
     }

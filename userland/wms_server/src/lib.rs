@@ -19,9 +19,9 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use samgr::Error;
 use samgr::client::{RemoteProxy, get_remote};
 use samgr::ipc::{IoError, IpcReader, IpcWriter};
-use samgr::Error;
 
 /// The window manager service.
 pub const WMS_SERVICE: &str = "WMS";
@@ -137,7 +137,10 @@ impl Windows {
     }
 
     fn index(&self, id: u32) -> Result<usize, Error> {
-        self.stack.iter().position(|w| w.id == id).ok_or(Error::NoService)
+        self.stack
+            .iter()
+            .position(|w| w.id == id)
+            .ok_or(Error::NoService)
     }
 
     fn check_owner(&self, id: u32, pid: u32, uid: u32) -> Result<usize, Error> {
@@ -149,7 +152,15 @@ impl Windows {
     }
 
     /// A new window on top, focused.
-    pub fn create(&mut self, owner: u32, x: i32, y: i32, w: u32, h: u32, title: &str) -> Result<u32, Error> {
+    pub fn create(
+        &mut self,
+        owner: u32,
+        x: i32,
+        y: i32,
+        w: u32,
+        h: u32,
+        title: &str,
+    ) -> Result<u32, Error> {
         if title.len() > MAX_TITLE || w == 0 || h == 0 {
             return Err(Error::Invalid);
         }
@@ -158,7 +169,17 @@ impl Windows {
         }
         self.next_id += 1;
         let id = self.next_id;
-        self.stack.push(Window { id, owner, x, y, w, h, z: 0, focused: false, title: String::from(title) });
+        self.stack.push(Window {
+            id,
+            owner,
+            x,
+            y,
+            w,
+            h,
+            z: 0,
+            focused: false,
+            title: String::from(title),
+        });
         self.focus = Some(id);
         Ok(id)
     }
@@ -212,7 +233,10 @@ impl Windows {
     /// The focused window and its owner.
     pub fn focused(&self) -> Option<(u32, u32)> {
         let id = self.focus?;
-        self.stack.iter().find(|w| w.id == id).map(|w| (w.id, w.owner))
+        self.stack
+            .iter()
+            .find(|w| w.id == id)
+            .map(|w| (w.id, w.owner))
     }
 
     /// Every window, top first, with z and focus filled in.
@@ -221,7 +245,11 @@ impl Windows {
             .iter()
             .enumerate()
             .rev()
-            .map(|(z, w)| Window { z: z as u32, focused: self.focus == Some(w.id), ..w.clone() })
+            .map(|(z, w)| Window {
+                z: z as u32,
+                focused: self.focus == Some(w.id),
+                ..w.clone()
+            })
             .collect()
     }
 }
@@ -317,7 +345,8 @@ impl WmsClient {
 
     /// PRESENT: waits `frames` frames in the server.
     pub fn present(&self, frames: u32) -> Result<u64, Error> {
-        self.0.invoke(wms::PRESENT, |w| w.push_u32(frames), |r| r.pop_u64())
+        self.0
+            .invoke(wms::PRESENT, |w| w.push_u32(frames), |r| r.pop_u64())
     }
 }
 
@@ -332,7 +361,8 @@ impl ImsClient {
 
     /// REGISTER_LISTENER.
     pub fn register_listener(&self, listener: abi::liteipc::SvcIdentity) -> Result<(), Error> {
-        self.0.invoke(ims::REGISTER_LISTENER, |w| w.push_svc(listener), |_| Ok(()))
+        self.0
+            .invoke(ims::REGISTER_LISTENER, |w| w.push_svc(listener), |_| Ok(()))
     }
 
     /// INJECT_KEY: (window, owner pid) it went to.
@@ -359,7 +389,12 @@ mod tests {
         let b = w.create(11, 5, 5, 20, 20, "b").unwrap();
         assert_eq!(w.focused(), Some((b, 11)));
         let list = w.list();
-        assert_eq!(list.iter().map(|x| (x.id, x.z, x.focused)).collect::<Vec<_>>(), vec![(b, 1, true), (a, 0, false)]);
+        assert_eq!(
+            list.iter()
+                .map(|x| (x.id, x.z, x.focused))
+                .collect::<Vec<_>>(),
+            vec![(b, 1, true), (a, 0, false)]
+        );
         w.restack(b, false, 11, 5).unwrap();
         assert_eq!(w.list()[0].id, a);
         w.destroy(b, 11, 5).unwrap();
@@ -382,7 +417,10 @@ mod tests {
     #[test]
     fn limits_and_round_trip() {
         let mut w = Windows::new();
-        assert_eq!(w.create(1, 0, 0, 1, 1, &"t".repeat(MAX_TITLE + 1)), Err(Error::Invalid));
+        assert_eq!(
+            w.create(1, 0, 0, 1, 1, &"t".repeat(MAX_TITLE + 1)),
+            Err(Error::Invalid)
+        );
         for _ in 0..MAX_WINDOWS {
             w.create(1, 0, 0, 1, 1, "x").unwrap();
         }

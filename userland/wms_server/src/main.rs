@@ -9,6 +9,7 @@
 
 extern crate alloc;
 
+use abi::liteipc::SvcIdentity;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +25,6 @@ use samgr::{
     Api, BootStatus, Error, IServerProxy, IUnknown, Identity, Origin, Request, SERVER_IMPL_VER,
     Samgr, Service, TaskConfig, TaskType,
 };
-use abi::liteipc::SvcIdentity;
 use wms_server::{IMS_SERVICE, TOPIC_FOCUS, WMS_SERVICE, Windows, ims, wms};
 
 /// Frame period of PRESENT.
@@ -93,7 +93,13 @@ impl WmsApi {
         }
     }
 
-    fn handle(&self, code: u32, o: &Origin, r: &mut dyn IpcReader, w: &mut dyn IpcWriter) -> Result<(), Error> {
+    fn handle(
+        &self,
+        code: u32,
+        o: &Origin,
+        r: &mut dyn IpcReader,
+        w: &mut dyn IpcWriter,
+    ) -> Result<(), Error> {
         let (pid, uid) = (o.pid, o.uid);
         let focus_changes = matches!(code, wms::CREATE | wms::DESTROY | wms::FOCUS);
         match code {
@@ -101,7 +107,9 @@ impl WmsApi {
                 let (x, y, ww, h) = (r.pop_i32()?, r.pop_i32()?, r.pop_u32()?, r.pop_u32()?);
                 let title = r.pop_string()?;
                 let id = self.windows.lock().create(pid, x, y, ww, h, title)?;
-                log::info!("wms_server: window {id} \"{title}\" created for pid {pid} at ({x},{y}) {ww}x{h}");
+                log::info!(
+                    "wms_server: window {id} \"{title}\" created for pid {pid} at ({x},{y}) {ww}x{h}"
+                );
                 w.push_u32(id)?;
             }
             wms::DESTROY => self.windows.lock().destroy(r.pop_u32()?, pid, uid)?,
@@ -114,7 +122,9 @@ impl WmsApi {
                 self.windows.lock().resize(id, ww, h, pid, uid)?;
             }
             wms::RAISE | wms::LOWER => {
-                self.windows.lock().restack(r.pop_u32()?, code == wms::RAISE, pid, uid)?;
+                self.windows
+                    .lock()
+                    .restack(r.pop_u32()?, code == wms::RAISE, pid, uid)?;
             }
             wms::FOCUS => self.windows.lock().focus(r.pop_u32()?, pid, uid)?,
             wms::LIST => {
@@ -127,7 +137,8 @@ impl WmsApi {
             wms::PRESENT => {
                 let frames = r.pop_u32()?.min(MAX_PRESENT_FRAMES);
                 ulib::thread::sleep(FRAME * frames);
-                let frame = self.frame.fetch_add(u64::from(frames), Ordering::Relaxed) + u64::from(frames);
+                let frame =
+                    self.frame.fetch_add(u64::from(frames), Ordering::Relaxed) + u64::from(frames);
                 w.push_u64(frame)?;
             }
             _ => return Err(Error::Invalid),
@@ -140,7 +151,13 @@ impl WmsApi {
 }
 
 impl IServerProxy for WmsApi {
-    fn invoke(&self, code: u32, origin: &Origin, r: &mut dyn IpcReader, w: &mut dyn IpcWriter) -> i32 {
+    fn invoke(
+        &self,
+        code: u32,
+        origin: &Origin,
+        r: &mut dyn IpcReader,
+        w: &mut dyn IpcWriter,
+    ) -> i32 {
         code_of(&self.handle(code, origin, r, w))
     }
 }
@@ -163,14 +180,24 @@ struct ImsApi {
 }
 
 impl ImsApi {
-    fn handle(&self, code: u32, o: &Origin, r: &mut dyn IpcReader, w: &mut dyn IpcWriter) -> Result<(), Error> {
+    fn handle(
+        &self,
+        code: u32,
+        o: &Origin,
+        r: &mut dyn IpcReader,
+        w: &mut dyn IpcWriter,
+    ) -> Result<(), Error> {
         match code {
             ims::REGISTER_LISTENER => {
                 let listener = r.pop_svc()?;
                 let mut listeners = self.listeners.lock();
                 listeners.retain(|(pid, _)| *pid != o.pid);
                 listeners.push((o.pid, listener));
-                log::info!("wms_server: IMS listener of pid {} at handle {}", o.pid, listener.handle);
+                log::info!(
+                    "wms_server: IMS listener of pid {} at handle {}",
+                    o.pid,
+                    listener.handle
+                );
                 Ok(())
             }
             ims::INJECT_KEY => {
@@ -225,7 +252,13 @@ impl Consumer for ImsApi {
 }
 
 impl IServerProxy for ImsApi {
-    fn invoke(&self, code: u32, origin: &Origin, r: &mut dyn IpcReader, w: &mut dyn IpcWriter) -> i32 {
+    fn invoke(
+        &self,
+        code: u32,
+        origin: &Origin,
+        r: &mut dyn IpcReader,
+        w: &mut dyn IpcWriter,
+    ) -> i32 {
         code_of(&self.handle(code, origin, r, w))
     }
 }
@@ -246,7 +279,10 @@ fn main() -> i32 {
         return 1;
     }
     let samgr = Samgr::instance();
-    let wms = Arc::new(WmsApi { windows: Mutex::new(Windows::new()), frame: AtomicU64::new(0) });
+    let wms = Arc::new(WmsApi {
+        windows: Mutex::new(Windows::new()),
+        frame: AtomicU64::new(0),
+    });
     let ims = Arc::new(ImsApi {
         identity: Mutex::new(Identity::invalid()),
         focus: Mutex::new(None),

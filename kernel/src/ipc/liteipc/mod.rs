@@ -139,6 +139,7 @@ impl TaskIpc {
 }
 
 impl State {
+    #[inline]
     fn task(&mut self, tid: Tid, pid: Pid) -> &mut TaskIpc {
         self.tasks.get_or_insert_with(tid.0, || TaskIpc {
             pid,

@@ -14,11 +14,25 @@ use abi::liteipc::*;
 pub(super) fn send_recv(caller: Caller, arg: usize) -> Result<usize, Errno> {
     let mut content = IpcContent::default();
     user::read_into(arg, &mut content)?;
+    // IRQs stay masked from the driver's checks to a possible sleep (see `receive`).
+    let irq = cpu::irq_save_disable();
+    let received = exchange(caller, &content);
+    cpu::irq_restore(irq);
+    if let Some(in_msg) = received? {
+        content.in_msg = in_msg;
+        user::write_struct(arg, &content)?;
+    }
+    Ok(0)
+}
+
+/// SEND, BUFF_FREE and RECV as `content` asks, with IRQs masked by the caller; the pool
+/// address of the received message, if RECV.
+fn exchange(caller: Caller, content: &IpcContent) -> Result<Option<u64>, Errno> {
     let mut state = STATE.lock();
     // Sending needs a service manager (upstream's rule); freeing a buffer and receiving do
     // not, so a process can still return the death notice of a samgr that just died.
     if content.flag & SEND != 0 && state.cms.is_none() {
-        return Err(send_without_cms(state, caller, &content));
+        return Err(send_without_cms(state, caller, content));
     }
     if content.flag & !(SEND | RECV | BUFF_FREE) != 0 || content.flag == 0 {
         return Err(Errno::EINVAL);
@@ -44,22 +58,20 @@ pub(super) fn send_recv(caller: Caller, arg: usize) -> Result<usize, Errno> {
         state.task(caller.tid, caller.pid).awaiting = Some(awaiting);
     }
     if content.flag & RECV == 0 {
-        return Ok(0);
+        return Ok(None);
     }
-    let found = take_message(&mut state, caller, awaiting)?;
+    if let Some(found) = take_message(&mut state, caller, awaiting)? {
+        return Ok(Some(found));
+    }
+    // Nothing yet: arm the wait under this same lock; IRQs stay masked (by the caller)
+    // until the thread sleeps, so no wake-up falls in between and the queue needs no
+    // second look before sleeping.
+    state.task(caller.tid, caller.pid).waiting = true;
     drop(state);
-    content.in_msg = match found {
-        Some(found) => found,
-        None => {
-            // The 5 s bound applies to waiting for a reply; a server that replied and now
-            // waits for its next request may wait as long as it likes.
-            let timeout =
-                awaiting.map(|_| time::now() + time::ns_to_ticks(LITEIPC_TIMEOUT_MS * 1_000_000));
-            receive(caller, awaiting, timeout)?
-        }
-    };
-    user::write_struct(arg, &content)?;
-    Ok(0)
+    // The 5 s bound applies to waiting for a reply; a server that replied and now waits
+    // for its next request may wait as long as it likes.
+    let timeout = awaiting.map(|_| time::now() + time::ns_to_ticks(LITEIPC_TIMEOUT_MS * 1_000_000));
+    receive(caller, awaiting, timeout).map(Some)
 }
 
 /// A send before there is a service manager fails, but a valid buffer to free is freed
@@ -108,7 +120,8 @@ fn free(state: &mut State, caller: Caller, offset: usize) {
 }
 
 /// Sleeps until the caller's next message (or, when `awaiting`, its reply) arrives or
-/// `deadline` passes; returns its pool address.
+/// `deadline` passes; returns its pool address. The caller found nothing and marked the
+/// thread waiting with IRQs masked ever since, so the first check is already done.
 fn receive(
     caller: Caller,
     awaiting: Option<Awaiting>,
@@ -116,8 +129,9 @@ fn receive(
 ) -> Result<u64, Errno> {
     // IRQs stay masked from each check to the sleep, so no wake-up falls in between.
     let irq = cpu::irq_save_disable();
+    let mut skip_check = true;
     let result = loop {
-        {
+        if !core::mem::take(&mut skip_check) {
             let mut state = STATE.lock();
             match take_message(&mut state, caller, awaiting) {
                 Ok(None) => state.task(caller.tid, caller.pid).waiting = true,

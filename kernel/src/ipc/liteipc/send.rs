@@ -46,6 +46,15 @@ pub(super) fn read(out: &mut Outgoing, msg_addr: u64) -> Result<(), Errno> {
     {
         return Err(Errno::EINVAL);
     }
+    if count == 0 {
+        // The common case: no special objects, nothing to read or allocate (the empty
+        // offsets array is still range-checked, as a zero-length read of it would be).
+        crate::arch::usercopy::copy_from_user(&mut [], msg.offsets).map_err(|_| Errno::EFAULT)?;
+        out.offsets.clear();
+        out.objects.clear();
+        out.ptr_bytes = 0;
+        return Ok(());
+    }
     let offsets = read_offsets(msg, count)?;
     let objects: Vec<SpecialObj> =
         offsets
@@ -170,8 +179,13 @@ fn deliver(
     let pool_va = pool.user_va;
     let copied = pool.copy_from_user(block + plan.data_at, msg.data, msg.data_size as usize);
     let written = copied.and_then(|()| pool.write(block + plan.offsets_at, offsets.as_bytes()));
-    let result =
-        written.and_then(|()| translate_objects(state, caller, offsets, objects, plan, block));
+    let result = written.and_then(|()| {
+        if objects.is_empty() {
+            Ok(()) // the common case: nothing to translate, nothing to allocate
+        } else {
+            translate_objects(state, caller, offsets, objects, plan, block)
+        }
+    });
     if let Err(e) = result {
         state.release(plan.to.pid, block);
         return Err(e);

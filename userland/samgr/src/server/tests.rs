@@ -35,13 +35,19 @@ impl Cms for Arc<FakeCms> {
 fn server() -> (SamgrServer, Arc<FakeCms>) {
     let cms = Arc::new(FakeCms::default());
     let mut caps = SysCapTable::new();
-    caps.add("SystemCapability.Startup.SystemInfo", true).unwrap();
+    caps.add("SystemCapability.Startup.SystemInfo", true)
+        .unwrap();
     caps.add("SystemCapability.Sensors.Sensor", false).unwrap();
     (SamgrServer::new(Box::new(cms.clone()), caps), cms)
 }
 
 fn origin(pid: u32, uid: u32) -> Origin {
-    Origin { pid, uid, gid: uid, tid: pid * 10 }
+    Origin {
+        pid,
+        uid,
+        gid: uid,
+        tid: pid * 10,
+    }
 }
 
 fn call(s: &SamgrServer, o: Origin, build: impl FnOnce(&mut MemIo)) -> (i32, MemIo) {
@@ -77,7 +83,14 @@ fn get(s: &SamgrServer, o: Origin, name: &SaName) -> (i32, MemIo) {
 fn endpoint_post_gives_a_watched_handle() {
     let (s, cms) = server();
     let h = post(&s, origin(5, 0));
-    assert_eq!(s.endpoints(), vec![EndpointRecord { pid: 5, uid: 0, handle: h }]);
+    assert_eq!(
+        s.endpoints(),
+        vec![EndpointRecord {
+            pid: 5,
+            uid: 0,
+            handle: h
+        }]
+    );
     assert_eq!(*cms.watched.lock().unwrap(), vec![h]);
 }
 
@@ -87,12 +100,23 @@ fn put_needs_an_endpoint_and_valid_names() {
     let wms = SaName::new("wms", None);
     assert_eq!(put(&s, origin(5, 0), &wms, 0).0, EC_NOSERVICE);
     let h = post(&s, origin(5, 0));
-    assert_eq!(put(&s, origin(5, 1), &wms, 0).0, EC_NOSERVICE, "uid must match");
+    assert_eq!(
+        put(&s, origin(5, 1), &wms, 0).0,
+        EC_NOSERVICE,
+        "uid must match"
+    );
     let long = SaName::new("a_name_that_is_too_long", None);
     assert_eq!(put(&s, origin(5, 0), &long, 0).0, EC_INVALID);
     let (status, mut reply) = put(&s, origin(5, 0), &wms, 1);
     assert_eq!(status, EC_SUCCESS);
-    assert_eq!(read_identity(&mut reply).unwrap(), SvcIdentity { handle: h, token: 1, cookie: 0 });
+    assert_eq!(
+        read_identity(&mut reply).unwrap(),
+        SvcIdentity {
+            handle: h,
+            token: 1,
+            cookie: 0
+        }
+    );
     assert_eq!(read_policies(&mut reply).unwrap(), vec![DEFAULT_POLICY]);
 }
 
@@ -104,7 +128,10 @@ fn put_refuses_apps_samgr_and_taken_names() {
     post(&s, origin(7, 0));
     let name = SaName::new("ims", None);
     assert_eq!(put(&s, origin(6, 20000), &name, 0).0, EC_PERMISSION);
-    assert_eq!(put(&s, origin(5, 0), &SaName::new("samgr", None), 0).0, EC_PERMISSION);
+    assert_eq!(
+        put(&s, origin(5, 0), &SaName::new("samgr", None), 0).0,
+        EC_PERMISSION
+    );
     assert_eq!(put(&s, origin(5, 0), &name, 0).0, EC_SUCCESS);
     assert_eq!(put(&s, origin(7, 0), &name, 0).0, EC_INVALID);
 }
@@ -118,10 +145,20 @@ fn get_grants_access_and_checks_communication() {
     put(&s, origin(5, 0), &name, 2);
     let (status, mut reply) = get(&s, origin(8, 0), &name);
     assert_eq!(status, EC_SUCCESS);
-    assert_eq!(read_identity(&mut reply).unwrap(), SvcIdentity { handle: h, token: 2, cookie: 0 });
+    assert_eq!(
+        read_identity(&mut reply).unwrap(),
+        SvcIdentity {
+            handle: h,
+            token: 2,
+            cookie: 0
+        }
+    );
     assert_eq!(*cms.access.lock().unwrap(), vec![(80, h)]);
     put(&s, origin(5, 0), &SaName::new("samgr_sys", None), 3);
-    assert_eq!(get(&s, origin(9, 20000), &SaName::new("samgr_sys", None)).0, EC_PERMISSION);
+    assert_eq!(
+        get(&s, origin(9, 20000), &SaName::new("samgr_sys", None)).0,
+        EC_PERMISSION
+    );
     assert_eq!(get(&s, origin(9, 20000), &name).0, EC_SUCCESS);
 }
 
@@ -129,7 +166,12 @@ fn get_grants_access_and_checks_communication() {
 fn secure_feature_gets_its_policy() {
     let (s, _) = server();
     post(&s, origin(5, 0));
-    let (status, mut reply) = put(&s, origin(5, 0), &SaName::new("samgr_test", Some("secure")), 1);
+    let (status, mut reply) = put(
+        &s,
+        origin(5, 0),
+        &SaName::new("samgr_test", Some("secure")),
+        1,
+    );
     assert_eq!(status, EC_SUCCESS);
     read_identity(&mut reply).unwrap();
     let policies = read_policies(&mut reply).unwrap();
