@@ -21,8 +21,8 @@ use samgr::errno::{EC_INVALID, EC_SUCCESS};
 use samgr::ipc::{IoError, IpcReader, IpcWriter, pop_owned_string};
 use samgr::task::{LEVEL_HIGH, PRI_NORMAL};
 use samgr::{
-    Api, IServerProxy, IUnknown, Identity, Origin, Request as SamgrRequest, SERVER_IMPL_VER, Samgr,
-    Service, TaskConfig, TaskType,
+    Api, IServerProxy, Identity, Origin, Request as SamgrRequest, Samgr, Service, TaskConfig,
+    TaskType,
 };
 use ulib::net::{self, MAX_MESSAGE, POLLIN, UnixSeqPacket};
 
@@ -80,14 +80,7 @@ impl IServerProxy for DpmsApi {
     }
 }
 
-impl IUnknown for DpmsApi {
-    fn version(&self) -> u16 {
-        SERVER_IMPL_VER
-    }
-    fn server_proxy(&self) -> Option<&dyn IServerProxy> {
-        Some(self)
-    }
-}
+samgr::exported_interface!(DpmsApi);
 
 fn decode(function: u32, request: &mut dyn IpcReader) -> Result<Request, IoError> {
     match function {

@@ -123,3 +123,20 @@ pub fn supports(entry_ver: u16, ver: u16) -> bool {
     }
     ver != OLD_VERSION || entry_ver == OLD_VERSION || entry_ver & DEFAULT_VERSION != 0
 }
+
+/// Implements [`IUnknown`] for a type that implements [`crate::IServerProxy`]: version
+/// [`SERVER_IMPL_VER`] (so its endpoint exports it as a router) with itself as the server
+/// proxy — what every exported interface needs.
+#[macro_export]
+macro_rules! exported_interface {
+    ($ty:ty) => {
+        impl $crate::IUnknown for $ty {
+            fn version(&self) -> u16 {
+                $crate::SERVER_IMPL_VER
+            }
+            fn server_proxy(&self) -> Option<&dyn $crate::IServerProxy> {
+                Some(self)
+            }
+        }
+    };
+}

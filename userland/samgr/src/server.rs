@@ -22,7 +22,6 @@
 
 use crate::errno::{EC_SUCCESS, Error};
 use crate::ipc::{IServerProxy, IpcReader, IpcWriter, Origin};
-use crate::iunknown::{IUnknown, SERVER_IMPL_VER};
 use crate::os::Mutex;
 use crate::policy::{PolicyTrans, write_policies};
 use crate::protocol::{
@@ -362,15 +361,7 @@ impl SamgrServer {
     }
 }
 
-impl IUnknown for SamgrServer {
-    fn version(&self) -> u16 {
-        SERVER_IMPL_VER
-    }
-
-    fn server_proxy(&self) -> Option<&dyn IServerProxy> {
-        Some(self)
-    }
-}
+crate::exported_interface!(SamgrServer);
 
 impl IServerProxy for SamgrServer {
     fn invoke(

@@ -17,8 +17,8 @@ use samgr::protocol::{OP_GET, RES_FEATURE};
 use samgr::remote::{INVALID_HANDLE, SaName};
 use samgr::task::{LEVEL_HIGH, PRI_NORMAL};
 use samgr::{
-    Api, BootStatus, CLIENT_PROXY_VER, Error, IServerProxy, IUnknown, Identity, Origin, Request,
-    SERVER_IMPL_VER, Samgr, Service, TaskConfig, TaskType,
+    Api, BootStatus, CLIENT_PROXY_VER, Error, IServerProxy, Identity, Origin, Request, Samgr,
+    Service, TaskConfig, TaskType,
 };
 use samgr_test_svc::*;
 use sensor_service::{SENSOR_FEATURE, SENSOR_SERVICE, SENSORS, SensorClient};
@@ -211,14 +211,7 @@ impl IServerProxy for ExportApi {
         }
     }
 }
-impl IUnknown for ExportApi {
-    fn version(&self) -> u16 {
-        SERVER_IMPL_VER
-    }
-    fn server_proxy(&self) -> Option<&dyn IServerProxy> {
-        Some(self)
-    }
-}
+samgr::exported_interface!(ExportApi);
 
 fn registered(name: &SaName) -> Result<bool, String> {
     Ok(client::list_features()

@@ -17,8 +17,8 @@ use samgr::errno::{EC_INVALID, EC_SUCCESS};
 use samgr::ipc::{IoError, IpcReader, IpcWriter};
 use samgr::task::{LEVEL_HIGH, PRI_BELOW_NORMAL, PRI_NORMAL};
 use samgr::{
-    Api, BootStatus, Feature, IServerProxy, IUnknown, Identity, Origin, Request, SERVER_IMPL_VER,
-    Samgr, Service, TaskConfig, TaskType,
+    Api, BootStatus, Feature, IServerProxy, Identity, Origin, Request, Samgr, Service, TaskConfig,
+    TaskType,
 };
 use samgr_test_svc::*;
 
@@ -101,14 +101,7 @@ impl IServerProxy for EchoApi {
     }
 }
 
-impl IUnknown for EchoApi {
-    fn version(&self) -> u16 {
-        SERVER_IMPL_VER
-    }
-    fn server_proxy(&self) -> Option<&dyn IServerProxy> {
-        Some(self)
-    }
-}
+samgr::exported_interface!(EchoApi);
 
 /// The secure feature's and the system service's interface: answers a fixed string.
 struct FixedApi(&'static str);
@@ -129,14 +122,7 @@ impl IServerProxy for FixedApi {
     }
 }
 
-impl IUnknown for FixedApi {
-    fn version(&self) -> u16 {
-        SERVER_IMPL_VER
-    }
-    fn server_proxy(&self) -> Option<&dyn IServerProxy> {
-        Some(self)
-    }
-}
+samgr::exported_interface!(FixedApi);
 
 fn flag(name: &str) -> Option<i64> {
     let mut args = ulib::env::args();

@@ -21,8 +21,8 @@ use samgr::ipc::{IpcReader, IpcWriter};
 use samgr::os::Mutex;
 use samgr::task::{LEVEL_HIGH, PRI_NORMAL};
 use samgr::{
-    Api, BootStatus, Error, Feature, IServerProxy, IUnknown, Identity, Origin, Request,
-    SERVER_IMPL_VER, Samgr, Service, TaskConfig, TaskType,
+    Api, BootStatus, Error, Feature, IServerProxy, Identity, Origin, Request, Samgr, Service,
+    TaskConfig, TaskType,
 };
 use sensor_service::*;
 
@@ -194,14 +194,7 @@ impl IServerProxy for SensorApi {
     }
 }
 
-impl IUnknown for SensorApi {
-    fn version(&self) -> u16 {
-        SERVER_IMPL_VER
-    }
-    fn server_proxy(&self) -> Option<&dyn IServerProxy> {
-        Some(self)
-    }
-}
+samgr::exported_interface!(SensorApi);
 
 fn main() -> i32 {
     samgr::console::init_logger("sensor_service", log::LevelFilter::Info);

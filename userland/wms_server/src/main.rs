@@ -22,8 +22,8 @@ use samgr::ipc::{IpcReader, IpcWriter};
 use samgr::os::Mutex;
 use samgr::task::{LEVEL_HIGH, PRI_NORMAL};
 use samgr::{
-    Api, BootStatus, Error, IServerProxy, IUnknown, Identity, Origin, Request, SERVER_IMPL_VER,
-    Samgr, Service, TaskConfig, TaskType,
+    Api, BootStatus, Error, IServerProxy, Identity, Origin, Request, Samgr, Service, TaskConfig,
+    TaskType,
 };
 use wms_server::{IMS_SERVICE, TOPIC_FOCUS, WMS_SERVICE, Windows, ims, wms};
 
@@ -162,14 +162,7 @@ impl IServerProxy for WmsApi {
     }
 }
 
-impl IUnknown for WmsApi {
-    fn version(&self) -> u16 {
-        SERVER_IMPL_VER
-    }
-    fn server_proxy(&self) -> Option<&dyn IServerProxy> {
-        Some(self)
-    }
-}
+samgr::exported_interface!(WmsApi);
 
 /// The IMS interface and its focus consumer.
 struct ImsApi {
@@ -263,14 +256,7 @@ impl IServerProxy for ImsApi {
     }
 }
 
-impl IUnknown for ImsApi {
-    fn version(&self) -> u16 {
-        SERVER_IMPL_VER
-    }
-    fn server_proxy(&self) -> Option<&dyn IServerProxy> {
-        Some(self)
-    }
-}
+samgr::exported_interface!(ImsApi);
 
 fn main() -> i32 {
     samgr::console::init_logger("wms_server", log::LevelFilter::Info);

@@ -196,12 +196,12 @@ impl IpcPool {
         if len == 0 {
             return Some(&[]);
         }
-        // SAFETY: the range lies inside the pool, which stays mapped readable for the
-        // process's life. Callers ask only for parts of a delivered, not yet freed message,
-        // which the kernel does not write again until it is freed; the slice borrows the
-        // `Delivered` that frees it, so it ends first (the header slice is kept inside that
-        // `Delivered`, which frees the message only when it is dropped or forgotten and never
-        // reads the header after).
+        // The header slice is kept inside the `Delivered` that owns the message, which frees
+        // it only when dropped or forgotten and never reads the header after.
+        // SAFETY: the range lies inside the pool, mapped readable for the process's life;
+        // callers ask only for parts of a delivered, unfreed message, which the kernel does
+        // not write again until it is freed, and the slice borrows the `Delivered` that
+        // frees it, so the slice ends first.
         Some(unsafe { core::slice::from_raw_parts(addr as usize as *const u8, len as usize) })
     }
 
