@@ -411,6 +411,65 @@ impl Qemu {
         }
     }
 
+    /// Waits up to `timeout` for the summary line `<prefix>: N passed, M failed` of an
+    /// on-target suite and asserts that no case failed (in the summary or as a
+    /// `<prefix> ... FAILED` line) and that at least `min` cases passed; returns how many did.
+    pub fn expect_suite(&mut self, prefix: &str, timeout: Duration, min: u32) -> u32 {
+        let summary = self
+            .wait_for_line(&format!("the {prefix} summary"), timeout, |l| {
+                l.strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with(": ") && rest.contains(" passed, "))
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let case_prefix = format!("{prefix} ");
+        let failed: Vec<String> = self
+            .lines()
+            .into_iter()
+            .filter(|l| l.starts_with(&case_prefix) && l.contains("FAILED"))
+            .collect();
+        let (passed, failures) = summary_counts(&summary, prefix).unwrap_or_else(|| {
+            panic!(
+                "{}",
+                self.failure(&format!("unreadable summary {summary:?}"))
+            )
+        });
+        assert!(
+            failures == 0 && failed.is_empty(),
+            "{}",
+            self.failure(&format!("{prefix}: {failures} cases failed: {failed:#?}"))
+        );
+        assert!(
+            passed >= min,
+            "{}",
+            self.failure(&format!(
+                "{prefix}: only {passed} cases ran, expected {min}"
+            ))
+        );
+        passed
+    }
+
+    /// Waits up to `timeout` for QEMU to exit by itself (a power-off, or a restart, which
+    /// `-no-reboot` turns into an exit) and asserts that it exited successfully and that the
+    /// kernel never panicked.
+    pub fn expect_clean_exit(&mut self, timeout: Duration) {
+        let status = self.wait_exit(timeout).unwrap_or_else(|e| panic!("{e}"));
+        self.assert_no_panic();
+        assert!(
+            status.success(),
+            "{}",
+            self.failure("QEMU did not exit cleanly")
+        );
+    }
+
+    /// Asserts that the console shows no kernel panic so far.
+    pub fn assert_no_panic(&self) {
+        assert!(
+            !self.console().contains("KERNEL PANIC"),
+            "{}",
+            self.failure("kernel panic")
+        );
+    }
+
     /// Everything the console printed so far, `\r` removed.
     pub fn console(&self) -> String {
         self.console.text()

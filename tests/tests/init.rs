@@ -48,14 +48,6 @@ fn service_row(qemu: &mut Qemu, name: &str) -> Vec<String> {
     line[at..].split_whitespace().map(String::from).collect()
 }
 
-fn assert_no_panic(qemu: &Qemu) {
-    assert!(
-        !qemu.console().contains("KERNEL PANIC"),
-        "{}",
-        qemu.failure("kernel panic")
-    );
-}
-
 #[test]
 fn boot_runs_the_jobs_and_the_shell_answers() {
     let mut qemu = boot(None);
@@ -190,7 +182,7 @@ fn boot_runs_the_jobs_and_the_shell_answers() {
             .iter()
             .any(|l| l.contains("boot complete"))
     );
-    assert_no_panic(&qemu);
+    qemu.assert_no_panic();
 }
 
 #[test]
@@ -265,7 +257,7 @@ fn init_restarts_a_crashing_service_and_gives_up_after_the_fourth_crash() {
         "{}",
         qemu.failure("stopped shell was restarted")
     );
-    assert_no_panic(&qemu);
+    qemu.assert_no_panic();
 }
 
 #[test]
@@ -287,7 +279,7 @@ fn a_config_with_a_syntax_error_still_boots_to_a_shell() {
         ["shell", "2", "running", "0"]
     );
     assert!(!qemu.console().contains("/storage/broken"));
-    assert_no_panic(&qemu);
+    qemu.assert_no_panic();
 }
 
 #[test]
@@ -305,15 +297,7 @@ fn a_critical_service_reboots_the_machine_in_order() {
     wait(&mut qemu, "init: service shell stopped");
     wait(&mut qemu, "init: all services stopped");
     wait(&mut qemu, "restart requested by pid 1");
-    let status = qemu
-        .wait_exit(Duration::from_secs(20))
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        status.success(),
-        "{}",
-        qemu.failure("QEMU did not exit cleanly")
-    );
-    assert_no_panic(&qemu);
+    qemu.expect_clean_exit(Duration::from_secs(20));
 }
 
 #[test]
@@ -326,14 +310,7 @@ fn an_important_service_reboots_on_its_first_exit() {
         "init: rebooting: important (importance 1) died: exited with status 0",
     );
     wait(&mut qemu, "init: all services stopped");
-    let status = qemu
-        .wait_exit(Duration::from_secs(20))
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        status.success(),
-        "{}",
-        qemu.failure("QEMU did not exit cleanly")
-    );
+    qemu.expect_clean_exit(Duration::from_secs(20));
 }
 
 #[test]
@@ -344,14 +321,7 @@ fn poweroff_from_the_shell_stops_services_and_powers_off() {
     wait(&mut qemu, "init: powering off: requested on /dev/initctl");
     wait(&mut qemu, "init: service shell stopped");
     wait(&mut qemu, "power off requested by pid 1");
-    let status = qemu
-        .wait_exit(Duration::from_secs(20))
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        status.success(),
-        "{}",
-        qemu.failure("QEMU did not exit cleanly")
-    );
+    qemu.expect_clean_exit(Duration::from_secs(20));
 }
 
 #[test]
@@ -403,7 +373,7 @@ fn job_commands_do_real_work() {
         run.iter().any(|l| l == "hello: env GREETING=hi"),
         "{run:#?}"
     );
-    assert_no_panic(&qemu);
+    qemu.assert_no_panic();
 }
 
 /// The pid in an init line such as `init: service shell started (pid 4, uid 0, ...)`.

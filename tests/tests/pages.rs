@@ -183,14 +183,6 @@ fn boot_ready(config_path: Option<&str>) -> Qemu {
     qemu
 }
 
-fn assert_no_panic(qemu: &Qemu) {
-    assert!(
-        !qemu.console().contains("KERNEL PANIC"),
-        "{}",
-        qemu.failure("kernel panic")
-    );
-}
-
 #[test]
 fn pages_open_list_close_and_seed_restarts() {
     let mut qemu = boot_ready(None);
@@ -274,7 +266,7 @@ fn pages_open_list_close_and_seed_restarts() {
     assert!(process(&mut qemu, first.2).is_none());
     let ids: Vec<u32> = list(&mut qemu).iter().map(|r| r.id).collect();
     assert_eq!(ids, [opened[2].0, id]);
-    assert_no_panic(&qemu);
+    qemu.assert_no_panic();
 }
 
 #[test]
@@ -344,7 +336,7 @@ fn requests_queued_while_seed_is_down_are_delivered_in_order() {
         "spawned in order: {pids:?}"
     );
     assert!(rows.iter().all(|r| r.state == "running"));
-    assert_no_panic(&qemu);
+    qemu.assert_no_panic();
 }
 
 #[test]
@@ -399,7 +391,7 @@ fn pagemanagerd_first_then_seed() {
         "{out:#?}"
     );
     assert_eq!(list(&mut qemu).len(), 2);
-    assert_no_panic(&qemu);
+    qemu.assert_no_panic();
 }
 
 #[test]
@@ -449,7 +441,7 @@ fn seed_first_then_pagemanagerd() {
         process(&mut qemu, page_pid).is_none(),
         "the old page exited"
     );
-    assert_no_panic(&qemu);
+    qemu.assert_no_panic();
 }
 
 #[test]
@@ -490,7 +482,7 @@ fn both_daemons_survive_malformed_messages() {
     let (_, state, _) = open(&mut qemu, "page://after-fuzz");
     assert_eq!(state, "running");
     assert_eq!(list(&mut qemu).len(), 1);
-    assert_no_panic(&qemu);
+    qemu.assert_no_panic();
 }
 
 #[test]
@@ -532,5 +524,5 @@ fn the_page_service_is_reachable_through_samgr() {
     assert!(process(&mut qemu, pid).is_none());
     // And the socket sees the same table.
     assert!(list(&mut qemu).is_empty());
-    assert_no_panic(&qemu);
+    qemu.assert_no_panic();
 }

@@ -31,28 +31,7 @@ fn samgr_suite() {
         ..QemuConfig::default()
     };
     let mut qemu = Qemu::start(&config).unwrap_or_else(|e| panic!("{e}"));
-    let summary = qemu
-        .wait_for_line("the stest summary", SUITE_TIMEOUT, |l| {
-            l.starts_with("stest: ") && l.contains(" passed, ")
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
-    let failed: Vec<String> = qemu
-        .lines()
-        .into_iter()
-        .filter(|l| l.starts_with("stest ") && l.contains("FAILED"))
-        .collect();
-    let (passed, failures) = systest::summary_counts(&summary, "stest")
-        .unwrap_or_else(|| panic!("{}", qemu.failure("unreadable stest summary")));
-    assert!(
-        failures == 0 && failed.is_empty(),
-        "{}",
-        qemu.failure(&format!("samgr cases failed: {failed:#?}"))
-    );
-    assert!(
-        passed >= MIN_CASES,
-        "{}",
-        qemu.failure(&format!("only {passed} cases ran"))
-    );
+    qemu.expect_suite("stest", SUITE_TIMEOUT, MIN_CASES);
     let console = qemu.console();
     for story in [
         "wms_server: samgr: router added: WMS token 0",
@@ -69,19 +48,7 @@ fn samgr_suite() {
             qemu.failure(&format!("no {story:?}"))
         );
     }
-    let status = qemu
-        .wait_exit(Duration::from_secs(20))
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        status.success(),
-        "{}",
-        qemu.failure("QEMU did not power off cleanly")
-    );
-    assert!(
-        !console.contains("KERNEL PANIC"),
-        "{}",
-        qemu.failure("kernel panic")
-    );
+    qemu.expect_clean_exit(Duration::from_secs(20));
 }
 
 /// Whether init.cfg starts `name` (its entry has no `"disabled" : 1`).
@@ -186,9 +153,5 @@ fn boot_story_with_init() {
     qemu.send_line("run wms_demo")
         .unwrap_or_else(|e| panic!("{e}"));
     wait(&mut qemu, "wms_demo: ok");
-    assert!(
-        !qemu.console().contains("KERNEL PANIC"),
-        "{}",
-        qemu.failure("kernel panic")
-    );
+    qemu.assert_no_panic();
 }

@@ -126,11 +126,7 @@ fn boot(gic: u8, cpu: &str) {
     for milestone in USERLAND_MILESTONES {
         expect(milestone, USERLAND_TIMEOUT);
     }
-    assert!(
-        !qemu.console().contains("KERNEL PANIC"),
-        "{}",
-        qemu.failure("kernel panic")
-    );
+    qemu.assert_no_panic();
 }
 
 #[test]

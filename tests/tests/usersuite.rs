@@ -32,27 +32,7 @@ fn run_suite(config: QemuConfig, boot_line: Option<&str>) {
     expect(&qemu, r);
     let r = qemu.wait_for("init: service utest started", SUITE_TIMEOUT);
     expect(&qemu, r);
-    let r = qemu.wait_for_line("the utest summary", SUITE_TIMEOUT, |l| {
-        l.starts_with("utest: ") && l.contains(" passed, ")
-    });
-    let summary = expect(&qemu, r);
-    let failed: Vec<String> = qemu
-        .lines()
-        .into_iter()
-        .filter(|l| l.starts_with("utest ") && l.contains("FAILED"))
-        .collect();
-    let (passed, failures) = systest::summary_counts(&summary, "utest")
-        .unwrap_or_else(|| panic!("{}", qemu.failure("unreadable utest summary")));
-    assert!(
-        failures == 0 && failed.is_empty(),
-        "{}",
-        qemu.failure(&format!("user tests failed: {failed:#?}"))
-    );
-    assert!(
-        passed >= MIN_USER_TESTS,
-        "{}",
-        qemu.failure(&format!("only {passed} user tests ran"))
-    );
+    qemu.expect_suite("utest", SUITE_TIMEOUT, MIN_USER_TESTS);
     let r = qemu.wait_for(
         "init: service utest exited with status 0 (once: not restarted)",
         SUITE_TIMEOUT,
@@ -64,18 +44,7 @@ fn run_suite(config: QemuConfig, boot_line: Option<&str>) {
     expect(&qemu, r);
     let r = qemu.wait_for("power off requested by pid 1", SUITE_TIMEOUT);
     expect(&qemu, r);
-    let r = qemu.wait_exit(Duration::from_secs(20));
-    let status = expect(&qemu, r);
-    assert!(
-        status.success(),
-        "{}",
-        qemu.failure("QEMU did not power off cleanly")
-    );
-    assert!(
-        !qemu.console().contains("KERNEL PANIC"),
-        "{}",
-        qemu.failure("kernel panic")
-    );
+    qemu.expect_clean_exit(Duration::from_secs(20));
 }
 
 #[test]
