@@ -59,16 +59,14 @@ impl Default for QemuConfig {
 }
 
 impl QemuConfig {
-    /// The QEMU arguments that boot `image` on this board, without the console arguments
-    /// (add [`HEADLESS_ARGS`] or `-nographic`). Always `-nic none`: the default NIC needs an
-    /// option ROM that these machines lack.
-    pub fn args(&self, image: &Path) -> Vec<String> {
+    /// The machine, CPU, memory and (no) NIC arguments every boot of this board starts with.
+    /// Always `-nic none`: the default NIC needs an option ROM that these machines lack.
+    fn board_args(&self) -> Vec<String> {
         let mut machine = format!("virt,gic-version={}", self.gic);
         if self.el2 {
             machine.push_str(",virtualization=on");
         }
-        let initrd = image.with_file_name(INITRAMFS_NAME);
-        let mut args: Vec<String> = vec![
+        vec![
             "-machine".into(),
             machine,
             "-cpu".into(),
@@ -77,9 +75,15 @@ impl QemuConfig {
             self.mem.clone(),
             "-nic".into(),
             "none".into(),
-            "-kernel".into(),
-            image.display().to_string(),
-        ];
+        ]
+    }
+
+    /// The QEMU arguments that boot `image` on this board, without the console arguments
+    /// (add [`HEADLESS_ARGS`] or `-nographic`).
+    pub fn args(&self, image: &Path) -> Vec<String> {
+        let initrd = image.with_file_name(INITRAMFS_NAME);
+        let mut args = self.board_args();
+        args.extend(["-kernel".into(), image.display().to_string()]);
         if initrd.is_file() {
             args.extend(["-initrd".into(), initrd.display().to_string()]);
         }
@@ -109,19 +113,8 @@ impl QemuConfig {
     /// [`UBOOT_BIOS`]) as `-bios` and `disk` as a raw virtio-blk drive, without the console
     /// arguments. `extra` comes last, as in [`QemuConfig::args`].
     pub fn disk_args(&self, bios: &Path, disk: &Path) -> Vec<String> {
-        let mut machine = format!("virt,gic-version={}", self.gic);
-        if self.el2 {
-            machine.push_str(",virtualization=on");
-        }
-        let mut args: Vec<String> = vec![
-            "-machine".into(),
-            machine,
-            "-cpu".into(),
-            self.cpu.clone(),
-            "-m".into(),
-            self.mem.clone(),
-            "-nic".into(),
-            "none".into(),
+        let mut args = self.board_args();
+        args.extend([
             "-bios".into(),
             bios.display().to_string(),
             "-drive".into(),
@@ -132,7 +125,7 @@ impl QemuConfig {
             ),
             "-device".into(),
             "virtio-blk-device,drive=sd".into(),
-        ];
+        ]);
         args.extend(self.extra.iter().cloned());
         args
     }
@@ -270,6 +263,24 @@ impl Qemu {
             return Err(format!("kernel image {} not found", image.display()));
         }
         Qemu::spawn(&config.args(image))
+    }
+
+    /// Boots the default system with `-no-reboot` (so a restart ends QEMU) and the kernel
+    /// command line `append`, if given, and waits up to `timeout` for init to start.
+    pub fn start_init(append: Option<&str>, timeout: Duration) -> Qemu {
+        let mut extra: Vec<String> = vec!["-no-reboot".into()];
+        if let Some(args) = append {
+            extra.extend(["-append".into(), args.into()]);
+        }
+        let config = QemuConfig {
+            extra,
+            ..QemuConfig::default()
+        };
+        let mut qemu = Qemu::start(&config).unwrap_or_else(|e| panic!("{e}"));
+        if let Err(e) = qemu.wait_for("init: started (pid 1)", timeout) {
+            panic!("{e}");
+        }
+        qemu
     }
 
     /// Boots the disk image `disk` through the firmware `bios` with `config` (see

@@ -5,7 +5,7 @@
 //! shell when the config has a syntax error. Every QEMU run is bounded and killed on drop.
 
 use std::time::Duration;
-use systest::{Qemu, QemuConfig};
+use systest::Qemu;
 
 /// Bound on each wait for a console line.
 const STEP: Duration = Duration::from_secs(60);
@@ -13,17 +13,7 @@ const STEP: Duration = Duration::from_secs(60);
 const INIT_CFG: &str = include_str!("../../userland/etc/init.cfg");
 
 fn boot(append: Option<&str>) -> Qemu {
-    let mut extra: Vec<String> = vec!["-no-reboot".into()];
-    if let Some(args) = append {
-        extra.extend(["-append".into(), args.into()]);
-    }
-    let config = QemuConfig {
-        extra,
-        ..QemuConfig::default()
-    };
-    let mut qemu = Qemu::start(&config).unwrap_or_else(|e| panic!("{e}"));
-    wait(&mut qemu, "init: started (pid 1)");
-    qemu
+    Qemu::start_init(append, STEP)
 }
 
 fn wait(qemu: &mut Qemu, pattern: &str) -> String {

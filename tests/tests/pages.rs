@@ -5,28 +5,14 @@
 //! feed both sockets malformed messages. Every QEMU run is bounded and killed on drop.
 
 use std::time::Duration;
-use systest::{Qemu, QemuConfig};
+use systest::Qemu;
 
 /// Bound on each wait for a console line.
 const STEP: Duration = Duration::from_secs(60);
 
 fn boot(config_path: Option<&str>) -> Qemu {
-    let mut extra: Vec<String> = vec!["-no-reboot".into()];
-    if let Some(path) = config_path {
-        extra.extend(["-append".into(), format!("init.cfg={path}")]);
-    }
-    let config = QemuConfig {
-        extra,
-        ..QemuConfig::default()
-    };
-    let mut qemu = Qemu::start(&config).unwrap_or_else(|e| panic!("{e}"));
-    wait(&mut qemu, "init: started (pid 1)");
-    qemu
-}
-
-fn wait(qemu: &mut Qemu, pattern: &str) -> String {
-    qemu.wait_for(pattern, STEP)
-        .unwrap_or_else(|e| panic!("{e}"))
+    let append = config_path.map(|path| format!("init.cfg={path}"));
+    Qemu::start_init(append.as_deref(), STEP)
 }
 
 /// Where the console is now, for [`wait_since`].

@@ -19,17 +19,8 @@ use ulib::process::{self, SpawnOptions};
 use ulib::{thread, time};
 
 fn start(path: &str, args: &[&str], uid: u32) -> Result<process::Pid, String> {
-    process::spawn(
-        path,
-        args,
-        &[],
-        SpawnOptions {
-            uid: Some(uid),
-            gid: Some(uid),
-            ..SpawnOptions::default()
-        },
-    )
-    .map_err(|e| format!("spawn {path}: {e:?}"))
+    process::spawn(path, args, &[], SpawnOptions::as_user(uid))
+        .map_err(|e| format!("spawn {path}: {e:?}"))
 }
 
 /// Runs the samgr benchmarks.

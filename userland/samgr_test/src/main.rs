@@ -64,17 +64,8 @@ impl Suite {
 
 /// Starts `path args` as `uid` (gid the same).
 pub fn start(path: &str, args: &[&str], uid: u32) -> Result<Pid, String> {
-    process::spawn(
-        path,
-        args,
-        &[],
-        SpawnOptions {
-            uid: Some(uid),
-            gid: Some(uid),
-            ..SpawnOptions::default()
-        },
-    )
-    .map_err(|e| format!("spawn {path}: {e:?}"))
+    process::spawn(path, args, &[], SpawnOptions::as_user(uid))
+        .map_err(|e| format!("spawn {path}: {e:?}"))
 }
 
 /// Kills `pid` and reaps it.

@@ -89,6 +89,17 @@ pub struct SpawnOptions {
     pub priority: Option<u32>,
 }
 
+impl SpawnOptions {
+    /// Runs the child as user and group `id` (the usual uid == gid of service accounts).
+    pub fn as_user(id: u32) -> SpawnOptions {
+        SpawnOptions {
+            uid: Some(id),
+            gid: Some(id),
+            ..SpawnOptions::default()
+        }
+    }
+}
+
 fn user_str(s: &str) -> UserStr {
     UserStr {
         ptr: s.as_ptr() as usize,
