@@ -1,9 +1,10 @@
-//! The initramfs: every user program (a `userland/<crate>` with a `src/main.rs`), built for
-//! the user target and stripped, in `/bin`, plus the `userland/etc` tree in `/etc`, packed
+//! The initramfs: every user program (a binary of a user package of the workspace, see
+//! [`crate::workspace`]), built for the user target and stripped, in `/bin`, plus the
+//! `userland/etc` tree in `/etc`, packed
 //! as a newc cpio with kcore's writer (the same code family the kernel reads it with).
 //! Timestamps are zero and entries sorted, so the archive is reproducible.
 
-use crate::workspace::USER_TARGET;
+use crate::workspace::{self, USER_TARGET};
 use crate::{Result, cargo, root, run_checked};
 use kcore::cpio::CpioWriter;
 use std::path::{Path, PathBuf};
@@ -11,27 +12,16 @@ use std::process::Command;
 
 pub use systest::INITRAMFS_NAME;
 
-/// The user programs: crates under `userland/` that have a `src/main.rs`, sorted.
-pub fn programs() -> Result<Vec<String>> {
-    let dir = root().join("userland");
-    let entries =
-        std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("src/main.rs").is_file())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
 /// Builds the user programs and writes the archive to `out`.
 pub fn build(out: &Path, objcopy: &Path) -> Result<()> {
-    let programs = programs()?;
+    let programs = workspace::packages()?.programs;
     let mut build = cargo();
-    build.args(["build", "--release", "--target", USER_TARGET]);
-    for program in &programs {
-        build.args(["-p", program]);
+    build.args(["build", "--release", "--target", USER_TARGET, "--bins"]);
+    let mut packages: Vec<&str> = programs.iter().map(|p| p.package.as_str()).collect();
+    packages.sort_unstable();
+    packages.dedup();
+    for package in packages {
+        build.args(["-p", package]);
     }
     run_checked(&mut build)?;
     let bin_dir = target_dir().join(USER_TARGET).join("release");
@@ -39,7 +29,7 @@ pub fn build(out: &Path, objcopy: &Path) -> Result<()> {
     for dir in ["bin", "dev", "etc"] {
         cpio.add_dir(dir, 0o755, 0, 0);
     }
-    for program in &programs {
+    for program in programs.iter().map(|p| &p.name) {
         let stripped = bin_dir.join(format!("{program}.stripped"));
         run_checked(
             Command::new(objcopy)

@@ -119,24 +119,13 @@ fn host_tests(packages: &Packages) -> Counts {
         .args(package_args(&unit));
     let mut counts = counted(&mut cmd, by_libtest);
     // Programs with a host-testable library half (e.g. the shell's line editor).
-    let program_libs: Vec<String> = packages
-        .user
-        .iter()
-        .filter(|p| {
-            crate::root()
-                .join("userland")
-                .join(p.as_str())
-                .join("src/lib.rs")
-                .is_file()
-        })
-        .cloned()
-        .collect();
+    let program_libs = &packages.program_libs;
     if !program_libs.is_empty() {
         let mut cmd = cargo();
         cmd.arg("test")
             .arg("--no-fail-fast")
             .arg("--lib")
-            .args(package_args(&program_libs));
+            .args(package_args(program_libs));
         counts = counts.add(counted(&mut cmd, by_libtest));
     }
     counts

@@ -6,9 +6,9 @@ use super::*;
 use crate::service::{CAP_ALL, DEFAULT_PRIORITY};
 
 const HI3516: &str = include_str!("../testdata/hi3516dv300.cfg");
-const OURS: &str = include_str!("../../etc/init.cfg");
-const BROKEN: &str = include_str!("../../etc/test/broken.cfg");
-const CRITICAL: &str = include_str!("../../etc/test/critical.cfg");
+const OURS: &str = include_str!("../../../etc/init.cfg");
+const BROKEN: &str = include_str!("../../../etc/test/broken.cfg");
+const CRITICAL: &str = include_str!("../../../etc/test/critical.cfg");
 
 fn load(text: &str) -> Loaded {
     parse(text).unwrap_or_else(|e| panic!("fatal: {e}"))

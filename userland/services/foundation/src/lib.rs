@@ -56,7 +56,7 @@ mod tests {
 
     #[test]
     fn the_shipped_list_parses() {
-        let json = include_bytes!("../../etc/system_capability.json");
+        let json = include_bytes!("../../../etc/system_capability.json");
         let (table, skipped) = parse_syscaps(json).unwrap();
         assert_eq!(skipped, 0);
         assert!(table.len() > 40);

@@ -7,4 +7,4 @@
 //! destination agree modulo 8, 16 bytes (in word pairs) when they agree modulo 4, and
 //! bytes otherwise; every access is naturally aligned.
 
-core::arch::global_asm!(include_str!("../../../../common/aarch64/mem.S"));
+core::arch::global_asm!(include_str!("../../../../../common/aarch64/mem.S"));
