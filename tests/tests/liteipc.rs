@@ -22,41 +22,8 @@ fn config_with_suite(gic: u8, cpu: &str) -> QemuConfig {
 
 fn run_suite(config: QemuConfig) {
     let mut qemu = Qemu::start(&config).unwrap_or_else(|e| panic!("{e}"));
-    let summary = qemu
-        .wait_for_line("the ltest summary", SUITE_TIMEOUT, |l| {
-            l.starts_with("ltest: ") && l.contains(" passed, ")
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
-    let failed: Vec<String> = qemu
-        .lines()
-        .into_iter()
-        .filter(|l| l.starts_with("ltest ") && l.contains("FAILED"))
-        .collect();
-    let (passed, failures) = systest::summary_counts(&summary, "ltest")
-        .unwrap_or_else(|| panic!("{}", qemu.failure("unreadable ltest summary")));
-    assert!(
-        failures == 0 && failed.is_empty(),
-        "{}",
-        qemu.failure(&format!("LiteIPC tests failed: {failed:#?}"))
-    );
-    assert!(
-        passed >= MIN_TESTS,
-        "{}",
-        qemu.failure(&format!("only {passed} LiteIPC tests ran"))
-    );
-    let status = qemu
-        .wait_exit(Duration::from_secs(20))
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        status.success(),
-        "{}",
-        qemu.failure("QEMU did not power off cleanly")
-    );
-    assert!(
-        !qemu.console().contains("KERNEL PANIC"),
-        "{}",
-        qemu.failure("kernel panic")
-    );
+    qemu.expect_suite("ltest", SUITE_TIMEOUT, MIN_TESTS);
+    qemu.expect_clean_exit(Duration::from_secs(20));
 }
 
 #[test]

@@ -95,7 +95,10 @@ fn id_array<'a>(metadata: &'a Value, key: &str) -> Result<Vec<&'a str>> {
         .and_then(Value::as_array)
         .ok_or_else(|| format!("cargo metadata has no {key} array"))?
         .iter()
-        .map(|id| id.as_str().ok_or_else(|| format!("{key}: {id} is not a string")))
+        .map(|id| {
+            id.as_str()
+                .ok_or_else(|| format!("{key}: {id} is not a string"))
+        })
         .collect()
 }
 
@@ -144,7 +147,11 @@ mod tests {
     fn splits_host_and_user_packages_wherever_they_live() {
         let packages = [
             package("path+file:///w/abi#0.1.0", "abi", &[("lib", "abi")]),
-            package("path+file:///w/kernel#0.1.0", "kernel", &[("bin", "kernel")]),
+            package(
+                "path+file:///w/kernel#0.1.0",
+                "kernel",
+                &[("bin", "kernel")],
+            ),
             package(
                 "path+file:///w/kernel/core#kcore@0.1.0",
                 "kcore",

@@ -12,7 +12,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 use liteipc::{IpcContext, IpcIo};
-use ulib::check::{Context, TestResult};
+use ulib::check::{Context, TestResult, fail};
 use ulib::process::{self, signal};
 use ulib::time::Instant;
 use ulib::{Errno, println, thread};
@@ -40,7 +40,7 @@ pub fn version(suite: &mut Suite) -> TestResult {
 }
 
 /// The kernel stamps pid, tid, uid, gid; the data arrives unchanged.
-pub fn sender_ids(suite: &mut Suite) -> TestResult {
+pub fn sender_ids_stamped(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     let mut io = IpcIo::new();
     io.push_string("stamp me").context("push")?;
@@ -68,7 +68,7 @@ pub fn sender_ids(suite: &mut Suite) -> TestResult {
 }
 
 /// A failed reply reaches the caller as ENOENT, and the server goes on.
-pub fn failed_reply(suite: &mut Suite) -> TestResult {
+pub fn failed_reply_is_enoent(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     let result = ctx
         .transact(main.svc(), server::FAIL, &IpcIo::new())
@@ -78,7 +78,7 @@ pub fn failed_reply(suite: &mut Suite) -> TestResult {
 }
 
 /// One-way requests arrive, in order, before a later call.
-pub fn oneway(suite: &mut Suite) -> TestResult {
+pub fn oneway_in_order(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     let count = || -> Result<u32, String> {
         let reply = ctx
@@ -96,7 +96,7 @@ pub fn oneway(suite: &mut Suite) -> TestResult {
 }
 
 /// A server and two clients: 50,000 checked round trips in all (ItPosixLiteIpc002).
-pub fn two_clients(suite: &mut Suite) -> TestResult {
+pub fn two_clients_50000_round_trips(suite: &mut Suite) -> TestResult {
     let server = suite.start_server("rt", 16)?;
     let each = format!("{}", ROUND_TRIPS / 2);
     let started = Instant::now();
@@ -148,7 +148,7 @@ pub fn send_msg(ctx: &IpcContext, msg: &IpcMsg) -> Result<usize, Errno> {
 }
 
 /// A message of exactly MAX_DATA_SIZE bytes passes.
-pub fn data_at_max(suite: &mut Suite) -> TestResult {
+pub fn data_at_max_passes(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     let mut io = IpcIo::new();
     io.push_raw(&pattern(MAX_DATA_SIZE, 3)).context("push")?;
@@ -160,7 +160,7 @@ pub fn data_at_max(suite: &mut Suite) -> TestResult {
 }
 
 /// One byte more fails (EINVAL).
-pub fn data_over_max(suite: &mut Suite) -> TestResult {
+pub fn data_one_over_max_fails(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     let data = vec![0u8; MAX_DATA_SIZE + 1];
     ensure_eq!(
@@ -171,7 +171,7 @@ pub fn data_over_max(suite: &mut Suite) -> TestResult {
 }
 
 /// 257 special objects fail.
-pub fn objects_257(suite: &mut Suite) -> TestResult {
+pub fn sp_obj_num_257_fails(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     let data = vec![0u8; MAX_DATA_SIZE];
     let offsets: Vec<u64> = (0..257).map(|i| (i * 8) as u64 % 6000).collect();
@@ -183,7 +183,7 @@ pub fn objects_257(suite: &mut Suite) -> TestResult {
 }
 
 /// 300 objects in 2048 bytes fail (upstream: dataSz < spObjNum * sizeof(SpecialObj)).
-pub fn objects_300(suite: &mut Suite) -> TestResult {
+pub fn sp_obj_num_300_data_2048_fails(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     let data = vec![0u8; 2048];
     let offsets = vec![0u64; 300];
@@ -195,7 +195,7 @@ pub fn objects_300(suite: &mut Suite) -> TestResult {
 }
 
 /// An object that does not fit in the data fails; so does an unknown object type.
-pub fn object_past_data(suite: &mut Suite) -> TestResult {
+pub fn object_past_data_fails(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     let mut data = vec![0u8; 32];
     ensure_eq!(
@@ -215,7 +215,7 @@ pub fn object_past_data(suite: &mut Suite) -> TestResult {
 }
 
 /// Messages to handle 0 are capped by SET_CMS(200), header included.
-pub fn cms_size_limit(suite: &mut Suite) -> TestResult {
+pub fn cms_message_size(suite: &mut Suite) -> TestResult {
     let ctx = suite.ctx()?;
     let fits = 200 - size_of::<IpcMsg>();
     let mut io = IpcIo::new();
@@ -231,7 +231,7 @@ pub fn cms_size_limit(suite: &mut Suite) -> TestResult {
 }
 
 /// A receiver whose pool has no room: ENOMEM; smaller messages still pass.
-pub fn pool_full(suite: &mut Suite) -> TestResult {
+pub fn receiver_pool_full(suite: &mut Suite) -> TestResult {
     let (ctx, small) = (suite.ctx()?, suite.small_server()?);
     let mut big = IpcIo::new();
     big.push_u32(1).context("push")?;
@@ -276,7 +276,7 @@ pub fn ptr_round_trip(suite: &mut Suite) -> TestResult {
 }
 
 /// Passing an OBJ_SVC grants the receiver access to that handle.
-pub fn svc_grant(suite: &mut Suite) -> TestResult {
+pub fn svc_grants_access(suite: &mut Suite) -> TestResult {
     let (ctx, main, small) = (suite.ctx()?, suite.main_server()?, suite.small_server()?);
     let call = |code: u32, io: &IpcIo| -> Result<i32, String> {
         let reply = ctx.transact(main.svc(), code, io).context("call")?;
@@ -340,7 +340,7 @@ pub fn fd_passing(suite: &mut Suite) -> TestResult {
 
 /// A process without CMS_ADD_ACCESS is refused (EACCES); after GET it is served. Unknown
 /// handles are EINVAL.
-pub fn access_denied(suite: &mut Suite) -> TestResult {
+pub fn denied_without_add_access(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     let unknown = SvcIdentity {
         handle: 121,
@@ -395,7 +395,7 @@ pub fn late_reply(suite: &mut Suite) -> TestResult {
 
 /// A server killed inside a call: the caller gets ENOENT (not a hang), the caller's IPC
 /// thread and the CMS's get a death notification for the handle.
-pub fn death(suite: &mut Suite) -> TestResult {
+pub fn server_killed_mid_call(suite: &mut Suite) -> TestResult {
     let server = suite.start_server("doomed", 16)?;
     let client = spawn(&["death-client", &server.name])?;
     let noted = cms_thread::wait_for(Duration::from_secs(10), |s| {
@@ -405,7 +405,7 @@ pub fn death(suite: &mut Suite) -> TestResult {
         let _ = process::kill(server.pid, signal::SIGKILL);
         let _ = process::wait(server.pid);
         let _ = process::wait(client);
-        return Err(String::from("the server never reported the HANG call"));
+        return fail("the server never reported the HANG call");
     }
     process::kill(server.pid, signal::SIGKILL).context("kill")?;
     let status = process::wait(server.pid).context("wait server")?;
@@ -431,7 +431,7 @@ fn probe_pools(ctx: &IpcContext, main: &Server) -> Result<(usize, usize), String
         match ctx.transact(main.svc(), server::NOP, &io) {
             Ok(_) => Ok(true),
             Err(Errno::ENOMEM) => Ok(false),
-            Err(e) => Err(format!("probe {n} to server: {e:?}")),
+            Err(e) => fail(format_args!("probe {n} to server: {e:?}")),
         }
     })?;
     let to_us = largest(|n| {
@@ -443,7 +443,7 @@ fn probe_pools(ctx: &IpcContext, main: &Server) -> Result<(usize, usize), String
         match reply.pop_i32().context("status")? {
             0 => Ok(true),
             e if e == Errno::ENOMEM as i32 => Ok(false),
-            e => Err(format!("probe {n} to us: errno {e}")),
+            e => fail(format_args!("probe {n} to us: errno {e}")),
         }
     })?;
     Ok((to_server, to_us))
@@ -465,7 +465,7 @@ fn largest(mut fits: impl FnMut(usize) -> Result<bool, String>) -> Result<usize,
 
 /// After everything, the same largest message fits as when the server was new, and pid 1
 /// holds no message.
-pub fn pool_back_to_zero(suite: &mut Suite) -> TestResult {
+pub fn usage_back_to_zero(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     let start = suite.probe_start.context("no baseline probe")?;
     let now = probe_pools(ctx, &main)?;
@@ -515,7 +515,7 @@ fn scenario(suite: &mut Suite) -> TestResult {
 }
 
 /// Server/client lifetimes leave exactly as many free frames as before.
-pub fn frames_back(suite: &mut Suite) -> TestResult {
+pub fn frames_back_after_children(suite: &mut Suite) -> TestResult {
     // Warm up: kernel tables and our heap reach their steady size.
     scenario(suite)?;
     scenario(suite)?;

@@ -18,12 +18,12 @@ use abi::syscall::open_flags::{O_CLOEXEC, O_CREAT, O_RDONLY, O_RDWR, O_WRONLY};
 use alloc::string::String;
 use core::time::Duration;
 use liteipc::{IpcIo, SvcIdentity, cms};
-use ulib::check::{Context, TestResult};
+use ulib::check::{Case, Context, Runner, TestResult, fail};
 use ulib::fs::File;
 use ulib::sync::{Condvar, Mutex};
 use ulib::sys::{self, hostile, ipc::IpcPool};
-use ulib::{Errno, env, eprintln, println, thread};
-use ulib::{ensure, ensure_eq};
+use ulib::{Errno, env, eprintln, thread};
+use ulib::{ensure, ensure_eq, test_cases};
 
 /// `O_SYNC` (Linux value); the kernel ignores it, the device must still open.
 const O_SYNC: usize = 0o4010000;
@@ -59,20 +59,12 @@ fn single(role: &str, result: TestResult) -> i32 {
     }
 }
 
-/// Runs checks that share one process (and its one pool), in order; prints each.
-fn checks(role: &str, list: &[Check]) -> i32 {
-    let mut child = Child::default();
-    let mut failed = 0;
-    for (name, check) in list {
-        match check(&mut child) {
-            Ok(()) => println!("ltest   {role}::{name} ... ok"),
-            Err(why) => {
-                failed += 1;
-                println!("ltest   {role}::{name} ... FAILED {why}");
-            }
-        }
-    }
-    failed
+/// Runs checks that share one process (and its one pool), in order; prints each; returns
+/// how many failed.
+fn checks(role: &str, list: &[Case<Child>]) -> i32 {
+    let mut runner = Runner::nested("ltest", role);
+    runner.run(&mut Child::default(), list);
+    i32::try_from(runner.failed()).unwrap_or(i32::MAX)
 }
 
 /// State of a checks child.
@@ -90,25 +82,23 @@ impl Child {
     }
 }
 
-type Check = (&'static str, fn(&mut Child) -> TestResult);
-
-const CONF_001: &[Check] = &[
-    ("open_with_any_flags", open_any_flags),
-    ("read_write_fail", read_write_fail),
-    ("ioctls_before_mmap_enomem", ioctls_before_mmap),
-    ("mmap_validation", mmap_validation),
-    ("mmap_one_byte_then_second_fails", mmap_once),
-    ("pool_cannot_become_writable", pool_mprotect),
-    ("no_cms_ioctls_fail", no_cms_ioctls),
+const CONF_001: &[Case<Child>] = test_cases![Child =>
+    open_with_any_flags,
+    read_write_fail,
+    ioctls_before_mmap_enomem,
+    mmap_validation,
+    mmap_one_byte_then_second_fails,
+    pool_cannot_become_writable,
+    no_cms_ioctls_fail,
 ];
 
-const CONF_OTHER: &[Check] = &[
-    ("open_and_map", open_and_map),
-    ("set_cms_taken", set_cms_taken),
-    ("cms_cmd_not_cms_eacces", cms_cmd_not_cms),
+const CONF_OTHER: &[Case<Child>] = test_cases![Child =>
+    open_and_map,
+    set_cms_taken,
+    cms_cmd_not_cms_eacces,
 ];
 
-fn open_any_flags(c: &mut Child) -> TestResult {
+fn open_with_any_flags(c: &mut Child) -> TestResult {
     for flags in [O_WRONLY | O_CLOEXEC, O_RDONLY | O_CREAT, O_RDWR | O_SYNC] {
         let file = File::open_with(LITEIPC_DRIVER, flags, 0o644).context("open")?;
         ensure_eq!(sys::close(file.fd()).map(drop), Ok(()));
@@ -126,7 +116,7 @@ fn read_write_fail(c: &mut Child) -> TestResult {
     Ok(())
 }
 
-fn ioctls_before_mmap(c: &mut Child) -> TestResult {
+fn ioctls_before_mmap_enomem(c: &mut Child) -> TestResult {
     let fd = c.fd()?;
     let mut version = IpcVersion::default();
     let mut cmd = CmsCmdContent::default();
@@ -167,7 +157,7 @@ fn mmap_validation(c: &mut Child) -> TestResult {
     Ok(())
 }
 
-fn mmap_once(c: &mut Child) -> TestResult {
+fn mmap_one_byte_then_second_fails(c: &mut Child) -> TestResult {
     let fd = c.fd()?;
     let pool = IpcPool::map_default(fd, 1).context("mmap 1 byte")?;
     ensure!(
@@ -181,7 +171,7 @@ fn mmap_once(c: &mut Child) -> TestResult {
 }
 
 /// Upstream lacks an mprotect guard on the pool; ours must refuse write and exec.
-fn pool_mprotect(c: &mut Child) -> TestResult {
+fn pool_cannot_become_writable(c: &mut Child) -> TestResult {
     let pool = c.pool.as_mut().context("no pool")?;
     let writable = pool.protect(PROT_READ | PROT_WRITE);
     let executable = pool.protect(PROT_READ | PROT_EXEC);
@@ -192,7 +182,7 @@ fn pool_mprotect(c: &mut Child) -> TestResult {
     Ok(())
 }
 
-fn no_cms_ioctls(c: &mut Child) -> TestResult {
+fn no_cms_ioctls_fail(c: &mut Child) -> TestResult {
     let fd = c.fd()?;
     let mut cmd = CmsCmdContent::default();
     ensure_eq!(sys::ioctl(fd, IPC_CMS_CMD, &mut cmd), Err(Errno::EINVAL));
@@ -247,7 +237,7 @@ fn set_cms_taken(c: &mut Child) -> TestResult {
     Ok(())
 }
 
-fn cms_cmd_not_cms(c: &mut Child) -> TestResult {
+fn cms_cmd_not_cms_eacces(c: &mut Child) -> TestResult {
     let mut cmd = CmsCmdContent {
         cmd: abi::liteipc::cms_cmd::CMS_GEN_HANDLE,
         task_id: thread::current().as_raw(),
@@ -272,7 +262,7 @@ fn client_rt(name: &str, count: u32) -> TestResult {
         io.clear();
         io.push_u32(n).context("push")?;
         let reply = ctx.transact(target, server::DOUBLE, &io);
-        let reply = reply.map_err(|e| alloc::format!("call {n}: {e:?}"))?;
+        let reply = reply.context(&alloc::format!("call {n}"))?;
         let answer = (reply.pop_i32(), reply.pop_u32());
         ensure!(answer == (Ok(0), Ok(2 * n)), "call {n}: answer {answer:?}");
     }
@@ -320,11 +310,11 @@ fn death_client(name: &str) -> TestResult {
                         Ok(msg) if msg.msg_type() == abi::liteipc::msg_type::MT_DEATH_NOTIFY => {
                             Ok(msg.dead_handle())
                         }
-                        Ok(msg) => Err(alloc::format!("got message type {}", msg.msg_type())),
-                        Err(e) => Err(alloc::format!("receive: {e:?}")),
+                        Ok(msg) => fail(format_args!("got message type {}", msg.msg_type())),
+                        Err(e) => fail(format_args!("receive: {e:?}")),
                     }
                 }
-                Err(e) => Err(alloc::format!("set_ipc_thread: {e:?}")),
+                Err(e) => fail(format_args!("set_ipc_thread: {e:?}")),
             };
             *DEATH.lock() = Some(outcome);
             DEATH_SEEN.notify_all();
@@ -364,14 +354,14 @@ fn death_client(name: &str) -> TestResult {
     Ok(())
 }
 
-const HOSTILE_FREE: &[Check] = &[
-    ("connect", hf_connect),
-    ("double_free", hf_double_free),
-    ("free_garbage", hf_garbage),
-    ("free_inside_a_message", hf_inside),
-    ("free_foreign_buffer", hf_foreign),
-    ("free_runs_even_if_send_fails", hf_free_after_failed_send),
-    ("bad_free_stops_the_send", hf_validate_first),
+const HOSTILE_FREE: &[Case<Child>] = test_cases![Child =>
+    connect_to_server,
+    double_free,
+    free_garbage,
+    free_inside_a_message,
+    free_foreign_buffer,
+    free_runs_even_if_send_fails,
+    bad_free_stops_the_send,
 ];
 
 fn hf_ctx(c: &Child) -> Result<(&liteipc::IpcContext, SvcIdentity), String> {
@@ -381,7 +371,7 @@ fn hf_ctx(c: &Child) -> Result<(&liteipc::IpcContext, SvcIdentity), String> {
     ))
 }
 
-fn hf_connect(c: &mut Child) -> TestResult {
+fn connect_to_server(c: &mut Child) -> TestResult {
     let ctx = connect(16).context("connect")?;
     let name = env::arg(2).context("name")?;
     let handle = cms::lookup(&ctx, name).context("GET")?;
@@ -425,7 +415,7 @@ fn still_serving(ctx: &liteipc::IpcContext, target: SvcIdentity) -> TestResult {
     crate::suite::double(ctx, target, 1234)
 }
 
-fn hf_double_free(c: &mut Child) -> TestResult {
+fn double_free(c: &mut Child) -> TestResult {
     let (ctx, target) = hf_ctx(c)?;
     let addr = raw_call(ctx, target, server::NOP).context("call")?;
     ensure_eq!(raw_free(ctx, addr), Ok(0));
@@ -433,7 +423,7 @@ fn hf_double_free(c: &mut Child) -> TestResult {
     still_serving(ctx, target)
 }
 
-fn hf_garbage(c: &mut Child) -> TestResult {
+fn free_garbage(c: &mut Child) -> TestResult {
     let (ctx, target) = hf_ctx(c)?;
     let pool = ctx.pool();
     let (start, end) = (pool.addr() as u64, (pool.addr() + pool.len()) as u64);
@@ -455,7 +445,7 @@ fn hf_garbage(c: &mut Child) -> TestResult {
     still_serving(ctx, target)
 }
 
-fn hf_inside(c: &mut Child) -> TestResult {
+fn free_inside_a_message(c: &mut Child) -> TestResult {
     let (ctx, target) = hf_ctx(c)?;
     let reply = ctx
         .transact(target, server::ECHO, &IpcIo::new())
@@ -471,7 +461,7 @@ fn hf_inside(c: &mut Child) -> TestResult {
     still_serving(ctx, target)
 }
 
-fn hf_foreign(c: &mut Child) -> TestResult {
+fn free_foreign_buffer(c: &mut Child) -> TestResult {
     let (ctx, target) = hf_ctx(c)?;
     let reply = ctx
         .transact(target, server::POOL_ADDR, &IpcIo::new())
@@ -489,7 +479,7 @@ fn hf_foreign(c: &mut Child) -> TestResult {
     still_serving(ctx, target)
 }
 
-fn hf_free_after_failed_send(c: &mut Child) -> TestResult {
+fn free_runs_even_if_send_fails(c: &mut Child) -> TestResult {
     let (ctx, target) = hf_ctx(c)?;
     let addr = raw_call(ctx, target, server::NOP).context("call")?;
     let forged = abi::liteipc::IpcMsg {
@@ -509,7 +499,7 @@ fn hf_free_after_failed_send(c: &mut Child) -> TestResult {
     still_serving(ctx, target)
 }
 
-fn hf_validate_first(c: &mut Child) -> TestResult {
+fn bad_free_stops_the_send(c: &mut Child) -> TestResult {
     let (ctx, target) = hf_ctx(c)?;
     let count = |ctx: &liteipc::IpcContext| -> Result<u32, String> {
         let reply = ctx

@@ -31,12 +31,12 @@ pub fn set_cms(suite: &mut Suite) -> TestResult {
 }
 
 /// Another process cannot become the CMS nor use CMS commands.
-pub fn set_cms_other(_: &mut Suite) -> TestResult {
+pub fn set_cms_from_other_process(_: &mut Suite) -> TestResult {
     run_child(&["conf-other"])
 }
 
 /// Until the CMS has an IPC thread, WAIT_CMS times out; once it has, WAIT_CMS returns.
-pub fn cms_thread(suite: &mut Suite) -> TestResult {
+pub fn cms_thread_and_wait_cms(suite: &mut Suite) -> TestResult {
     let ctx = suite.ctx()?;
     ensure_eq!(ctx.wait_cms(20), Err(Errno::ETIME));
     suite.cms = Some(cms_thread::start(ctx).context("spawn CMS thread")?);

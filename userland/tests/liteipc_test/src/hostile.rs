@@ -2,8 +2,8 @@
 //! for, pointers into the kernel or unmapped memory, oversized lengths, bogus frees. Each
 //! gets an error, and the server keeps serving (checked with a normal call after each).
 
+use crate::calls::send_msg;
 use crate::suite::{Suite, run_child, serving};
-use crate::t_service::send_msg;
 use abi::liteipc::{
     IPC_SEND_RECV_MSG, IpcContent, IpcMsg, SEND, SpecialObj, SvcIdentity, msg_type,
 };
@@ -47,7 +47,7 @@ pub fn bad_handles(suite: &mut Suite) -> TestResult {
 }
 
 /// DEATH_NOTIFY and unknown types, unknown flags: EINVAL.
-pub fn forged_types(suite: &mut Suite) -> TestResult {
+pub fn forged_types_and_flags(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     for kind in [msg_type::MT_DEATH_NOTIFY, 4, 99, u32::MAX] {
         let msg = IpcMsg {
@@ -79,7 +79,7 @@ pub fn forged_types(suite: &mut Suite) -> TestResult {
 }
 
 /// Replies to a task that waits for nothing (ETIME), or with a wrong timestamp.
-pub fn stray_reply(suite: &mut Suite) -> TestResult {
+pub fn reply_nobody_waits_for(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     for tid in [ulib::thread::current().as_raw(), 1, 9999] {
         let msg = IpcMsg {
@@ -106,7 +106,7 @@ pub fn stray_reply(suite: &mut Suite) -> TestResult {
 }
 
 /// The message, its data, offsets and OBJ_PTR buffers in the kernel or unmapped: EFAULT.
-pub fn bad_pointers(suite: &mut Suite) -> TestResult {
+pub fn kernel_and_unmapped_pointers(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     let fd = ctx.fd();
     for addr in [0, KERNEL_ADDR as usize, UNMAPPED_ADDR as usize] {
@@ -169,7 +169,7 @@ pub fn bad_pointers(suite: &mut Suite) -> TestResult {
 }
 
 /// Sizes far beyond the limits: EINVAL; a buffer larger than any pool: ENOMEM.
-pub fn oversized(suite: &mut Suite) -> TestResult {
+pub fn oversized_lengths(suite: &mut Suite) -> TestResult {
     let (ctx, main) = (suite.ctx()?, suite.main_server()?);
     let data = vec![0u8; 64];
     let huge_data = IpcMsg {

@@ -1,11 +1,12 @@
 //! State shared by the tests of one run (pid 1's context, the CMS thread, the servers)
-//! and helpers to spawn and reap helper processes.
+//! and helpers to spawn and reap helper processes. The helpers are `#[track_caller]`, so a
+//! failure they report names the line of the test that called them.
 
 use crate::server;
 use alloc::format;
 use alloc::string::String;
 use liteipc::{IpcContext, IpcIo, SvcIdentity};
-use ulib::check::{Context, TestResult};
+use ulib::check::{Context, TestResult, fail};
 use ulib::process::{self, ExitStatus, Pid, SpawnOptions};
 use ulib::thread::JoinHandle;
 
@@ -84,39 +85,44 @@ impl Suite {
         let handle = crate::cms_thread::registered(&name)?;
         let got = liteipc::cms::lookup(ctx, &name).context("GET")?;
         if got != handle {
-            return Err(format!("GET {name} gave {got}, REG gave {handle}"));
+            return fail(format_args!("GET {name} gave {got}, REG gave {handle}"));
         }
         Ok(Server { pid, name, handle })
     }
 }
 
 /// Spawns this program with `args`.
+#[track_caller]
 pub fn spawn(args: &[&str]) -> Result<Pid, String> {
     process::spawn(SELF, args, &[], SpawnOptions::default()).context("spawn")
 }
 
 /// Waits for `pid` and requires exit status 0.
+#[track_caller]
 pub fn expect_success(pid: Pid, what: &str) -> TestResult {
     let status: ExitStatus = process::wait(pid).context("wait")?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("{what} {status}"))
+        fail(format_args!("{what} {status}"))
     }
 }
 
 /// Runs a child role to completion; it must exit with 0.
+#[track_caller]
 pub fn run_child(args: &[&str]) -> TestResult {
     let pid = spawn(args)?;
     expect_success(pid, &format!("child {args:?}"))
 }
 
 /// A `DOUBLE` call that must come back as (0, 2n): the server is serving.
+#[track_caller]
 pub fn serving(ctx: &IpcContext, server: &Server) -> TestResult {
     double(ctx, server.svc(), 21)
 }
 
 /// `DOUBLE(n)` to `target`, checked.
+#[track_caller]
 pub fn double(ctx: &IpcContext, target: SvcIdentity, n: u32) -> TestResult {
     let mut io = IpcIo::new();
     io.push_u32(n).context("push")?;
@@ -127,6 +133,6 @@ pub fn double(ctx: &IpcContext, target: SvcIdentity, n: u32) -> TestResult {
     if answer == (Ok(0), Ok(n.wrapping_mul(2))) {
         Ok(())
     } else {
-        Err(format!("DOUBLE({n}) answered {answer:?}"))
+        fail(format_args!("DOUBLE({n}) answered {answer:?}"))
     }
 }

@@ -2,7 +2,6 @@
 //! register-unregister suites), each on a fresh [`Samgr`] so they do not disturb the
 //! process-wide registry the remote cases use.
 
-use crate::{TestResult, check};
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -14,6 +13,8 @@ use samgr::{
     Api, BootStatus, Data, Error, Feature, IUnknown, Identity, Request, Samgr, Service, TaskConfig,
     TaskType, send_request, send_shared_request,
 };
+use ulib::check::{Context, TestResult};
+use ulib::ensure;
 use ulib::sync::{Condvar, Mutex};
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -122,12 +123,12 @@ fn service(
             config: TaskConfig::new(LEVEL_HIGH, prio, 0x800, queue, kind),
             log: log.clone(),
         }))
-        .map_err(|e| format!("register {name}: {e}"))
+        .context(&format!("register {name}"))
 }
 
 /// Every pool kind and priority: initialised highest priority first, shared and specified
 /// services on one thread each, singles on their own, NO_TASK without a thread.
-fn task_pools() -> TestResult {
+pub fn taskpool_kinds_and_priority_order() -> TestResult {
     let samgr = Samgr::new();
     let log = Log::new();
     let services: &[(&str, i16, TaskType, u16)] = &[
@@ -146,9 +147,9 @@ fn task_pools() -> TestResult {
     }
     samgr
         .register_default_feature_api("Service_NoTask", Api::new(Counter))
-        .map_err(|e| format!("{e}"))?;
+        .context("register_default_feature_api")?;
     samgr.bootstrap();
-    check!(
+    ensure!(
         samgr.wait_for_status(BootStatus::Dynamic, WAIT),
         "not DYNAMIC: {:?}",
         samgr.status()
@@ -158,11 +159,11 @@ fn task_pools() -> TestResult {
     let mut expected: Vec<(&str, i16)> = services.iter().map(|s| (s.0, s.1)).collect();
     expected.sort_by_key(|&(_, p)| core::cmp::Reverse(p));
     let expected: Vec<&str> = expected.iter().map(|e| e.0).collect();
-    check!(
+    ensure!(
         order == expected,
         "init order {order:?}, wanted {expected:?}"
     );
-    check!(
+    ensure!(
         samgr.get_default_feature_api("Service_NoTask").is_some(),
         "NO_TASK service's API missing"
     );
@@ -172,21 +173,21 @@ fn task_pools() -> TestResult {
         }
         let id = samgr
             .identity(name, None)
-            .ok_or(format!("no identity for {name}"))?;
-        send_request(&id, Request::new(1, 0), None).map_err(|e| format!("send to {name}: {e}"))?;
+            .context(&format!("no identity for {name}"))?;
+        send_request(&id, Request::new(1, 0), None).context(&format!("send to {name}"))?;
     }
     let msgs = log.wait("msg", services.len() - 1);
-    check!(
+    ensure!(
         msgs.len() == services.len() - 1,
         "{} messages handled",
         msgs.len()
     );
     let thread_of = |n: &str| msgs.iter().find(|m| m.0 == n).map(|m| m.1);
-    check!(
+    ensure!(
         thread_of("SharedTask01") == thread_of("SharedTask02"),
         "shared pool split"
     );
-    check!(
+    ensure!(
         thread_of("SpecifiedT01") == thread_of("SpecifiedT02"),
         "specified pool split"
     );
@@ -196,10 +197,10 @@ fn task_pools() -> TestResult {
         .collect();
     for (i, a) in singles.iter().enumerate() {
         for b in &singles[i + 1..] {
-            check!(a != b, "two single tasks share a thread");
+            ensure!(a != b, "two single tasks share a thread");
         }
     }
-    check!(
+    ensure!(
         samgr
             .identity("Service_NoTask", None)
             .is_some_and(|id| id.queue_id.is_none()),
@@ -209,7 +210,7 @@ fn task_pools() -> TestResult {
 }
 
 /// A shared request reaches two features with one copy of the data.
-fn shared_request() -> TestResult {
+pub fn shared_request_reaches_every_feature() -> TestResult {
     let samgr = Samgr::new();
     let log = Log::new();
     service(&samgr, &log, "S_sendShareReq", 32, TaskType::Shared, 20)?;
@@ -226,10 +227,10 @@ fn shared_request() -> TestResult {
     for f in &features {
         samgr
             .register_feature("S_sendShareReq", f.clone())
-            .map_err(|e| format!("{e}"))?;
+            .context("register_feature")?;
     }
     samgr.bootstrap();
-    check!(
+    ensure!(
         samgr.wait_for_status(BootStatus::Dynamic, WAIT),
         "not DYNAMIC"
     );
@@ -237,14 +238,14 @@ fn shared_request() -> TestResult {
     for name in ["feature02", "feature03"] {
         let id = samgr
             .identity("S_sendShareReq", Some(name))
-            .ok_or("no identity")?;
-        send_shared_request(&id, &request, None).map_err(|e| format!("{e}"))?;
+            .context("no identity")?;
+        send_shared_request(&id, &request, None).context("send_shared_request")?;
     }
     let got = log.wait("fmsg", 2);
-    check!(got.len() == 2, "{} features got it", got.len());
+    ensure!(got.len() == 2, "{} features got it", got.len());
     let a = features[0].data.lock().clone();
     let b = features[1].data.lock().clone();
-    check!(a.len() == 1 && a == b, "data not shared: {a:?} {b:?}");
+    ensure!(a.len() == 1 && a == b, "data not shared: {a:?} {b:?}");
     Ok(())
 }
 
@@ -262,35 +263,34 @@ impl Consumer for TopicConsumer {
 }
 
 /// Broadcast: add a topic, subscribe, publish, unsubscribe.
-fn broadcast_pub_sub() -> TestResult {
+pub fn broadcast_publish_subscribe() -> TestResult {
     let samgr = Samgr::new();
-    broadcast::install(&samgr).map_err(|e| format!("install: {e}"))?;
+    broadcast::install(&samgr).context("install")?;
     samgr.bootstrap();
-    check!(
+    ensure!(
         samgr.wait_for_status(BootStatus::Dynamic, WAIT),
         "not DYNAMIC"
     );
-    let api = PubSubInterface::get(&samgr).ok_or("no Broadcast API")?;
+    let api = PubSubInterface::get(&samgr).context("no Broadcast API")?;
     let consumer = Arc::new(TopicConsumer {
         got: Mutex::new(Vec::new()),
         changed: Condvar::new(),
     });
-    check!(
+    ensure!(
         !api.publish(0x10, b"early"),
         "publish to an unknown topic succeeded"
     );
-    api.add_topic(0x10).map_err(|e| format!("add_topic: {e}"))?;
-    check!(
+    api.add_topic(0x10).context("add_topic")?;
+    ensure!(
         api.add_topic(0x10) == Err(Error::Failure),
         "topic added twice"
     );
-    api.subscribe(0x10, consumer.clone())
-        .map_err(|e| format!("subscribe: {e}"))?;
-    check!(
+    api.subscribe(0x10, consumer.clone()).context("subscribe")?;
+    ensure!(
         api.subscribe(0x10, consumer.clone()) == Err(Error::AlreadySubscribed),
         "subscribed twice"
     );
-    check!(api.publish(0x10, b"hello"), "publish failed");
+    ensure!(api.publish(0x10, b"hello"), "publish failed");
     let mut got = consumer.got.lock();
     let deadline = ulib::time::now() + WAIT;
     while got.is_empty() && ulib::time::now() < deadline {
@@ -299,13 +299,13 @@ fn broadcast_pub_sub() -> TestResult {
             .wait_timeout(got, Duration::from_millis(100))
             .0;
     }
-    check!(
+    ensure!(
         got.as_slice() == [(0x10, b"hello".to_vec())],
         "consumer got {:?}",
         *got
     );
     drop(got);
-    check!(
+    ensure!(
         api.unsubscribe(0x10, &*consumer).is_some(),
         "unsubscribe failed"
     );
@@ -313,7 +313,7 @@ fn broadcast_pub_sub() -> TestResult {
 }
 
 /// Service/feature register and unregister rules (ServiceTest, FeatureTest).
-fn register_unregister() -> TestResult {
+pub fn service_feature_register_unregister() -> TestResult {
     let samgr = Samgr::new();
     let log = Log::new();
     service(
@@ -324,7 +324,7 @@ fn register_unregister() -> TestResult {
         TaskType::Shared,
         20,
     )?;
-    check!(
+    ensure!(
         service(
             &samgr,
             &log,
@@ -343,15 +343,15 @@ fn register_unregister() -> TestResult {
     });
     samgr
         .register_feature("serviceName101", feature)
-        .map_err(|e| format!("{e}"))?;
+        .context("register_feature")?;
     samgr
         .register_feature_api("serviceName101", Some("featureName201"), Api::new(Counter))
-        .map_err(|e| format!("{e}"))?;
-    check!(
+        .context("register_feature_api")?;
+    ensure!(
         matches!(samgr.unregister_service("serviceName101"), Err(Error::Busy)),
         "service with features unregistered"
     );
-    check!(
+    ensure!(
         samgr
             .unregister_feature("serviceName101", "featureName201")
             .is_err(),
@@ -359,14 +359,14 @@ fn register_unregister() -> TestResult {
     );
     samgr
         .unregister_feature_api("serviceName101", Some("featureName201"))
-        .map_err(|e| format!("{e}"))?;
+        .context("unregister_feature_api")?;
     samgr
         .unregister_feature("serviceName101", "featureName201")
-        .map_err(|e| format!("{e}"))?;
+        .context("unregister_feature")?;
     samgr
         .unregister_service("serviceName101")
-        .map_err(|e| format!("{e}"))?;
-    check!(
+        .context("unregister_service")?;
+    ensure!(
         samgr.unregister_service("serviceName101").is_err(),
         "unregistered twice"
     );
@@ -381,15 +381,7 @@ fn register_unregister() -> TestResult {
         )?;
         samgr
             .unregister_service("serviceName102")
-            .map_err(|e| format!("{e}"))?;
+            .context("unregister_service")?;
     }
     Ok(())
-}
-
-/// Runs the in-process cases.
-pub fn run_all(run: &mut dyn FnMut(&str, &dyn Fn() -> TestResult)) {
-    run("taskpool_kinds_and_priority_order", &task_pools);
-    run("send_shared_request", &shared_request);
-    run("broadcast_publish_subscribe", &broadcast_pub_sub);
-    run("service_feature_register_unregister", &register_unregister);
 }

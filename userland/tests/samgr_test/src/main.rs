@@ -3,8 +3,9 @@
 //! SendShareRequest, Broadcast). Booted as pid 1 (`-append "init=/bin/samgr_test"`), it
 //! starts the processes it needs itself — `foundation` (uid 7, as init.cfg does),
 //! `samgr_test_svc`, `wms_server`, `sensor_service` — and plays init when it kills and
-//! restarts them. Each case prints `stest <name> ... ok` or `... FAILED <why>`, the run ends
-//! with `stest: N passed, M failed`; pid 1 exiting powers the machine off.
+//! restarts them. Each case prints `stest <name> ... ok` or `... FAILED <file:line why>` (the
+//! shared runner of `ulib::check`), the run ends with `stest: N passed, M failed`; pid 1
+//! exiting powers the machine off.
 //!
 //! Roles for its own children: `samgr_test app` (runs as uid 20000: policy refusals) and
 //! `samgr_test flood` (floods `samgr_test_svc` until flow control refuses it).
@@ -26,56 +27,49 @@ use alloc::sync::Arc;
 use core::time::Duration;
 use samgr::Error;
 use samgr::client::{RemoteProxy, get_remote};
+use ulib::check::{Case, Context, Runner, TestResult, fail};
 use ulib::process::{self, Pid, SpawnOptions};
-use ulib::{env, println};
+use ulib::{env, println, test_cases};
 
-/// A case's result.
-pub type TestResult = Result<(), String>;
+/// The in-process cases; they need nothing but this process.
+const INPROC: &[Case] = test_cases![
+    inproc::taskpool_kinds_and_priority_order,
+    inproc::shared_request_reaches_every_feature,
+    inproc::broadcast_publish_subscribe,
+    inproc::service_feature_register_unregister,
+];
 
-/// Fails the case with a message unless `cond`.
-#[macro_export]
-macro_rules! check {
-    ($cond:expr, $($why:tt)+) => {
-        if !$cond {
-            return Err(alloc::format!($($why)+));
-        }
-    };
-}
-
-struct Suite {
-    passed: u32,
-    failed: u32,
-}
-
-impl Suite {
-    fn run(&mut self, name: &str, case: &dyn Fn() -> TestResult) {
-        match case() {
-            Ok(()) => {
-                self.passed += 1;
-                println!("stest {name} ... ok");
-            }
-            Err(why) => {
-                self.failed += 1;
-                println!("stest {name} ... FAILED {why}");
-            }
-        }
-    }
-}
+/// The cross-process cases, in order, once [`remote::setup`] has started their processes.
+const REMOTE: &[Case] = test_cases![
+    remote::remote_api_lookup,
+    remote::request_response_payloads,
+    remote::oversize_request_ec_invalid,
+    remote::export_register_unregister,
+    remote::permission_denied_for_app_uid,
+    remote::syscap_get_put_all,
+    remote::flow_control_throttles_flooder,
+    remote::wms_windows_input_sensor_demo,
+    remote::kill_server_mid_call,
+    remote::kill_wms_server_mid_call,
+    remote::foundation_restart_reregisters,
+];
 
 /// Starts `path args` as `uid` (gid the same).
+#[track_caller]
 pub fn start(path: &str, args: &[&str], uid: u32) -> Result<Pid, String> {
-    process::spawn(path, args, &[], SpawnOptions::as_user(uid))
-        .map_err(|e| format!("spawn {path}: {e:?}"))
+    process::spawn(path, args, &[], SpawnOptions::as_user(uid)).context(&format!("spawn {path}"))
 }
 
 /// Kills `pid` and reaps it.
+#[track_caller]
 pub fn kill(pid: Pid) -> TestResult {
-    process::kill(pid, process::signal::SIGKILL).map_err(|e| format!("kill {pid}: {e:?}"))?;
-    process::wait(pid).map_err(|e| format!("wait {pid}: {e:?}"))?;
+    process::kill(pid, process::signal::SIGKILL).context(&format!("kill {pid}"))?;
+    process::wait(pid).context(&format!("wait {pid}"))?;
     Ok(())
 }
 
 /// The proxy of `service`/`feature` once samgr knows it (polls samgr, at most `secs`).
+#[track_caller]
 pub fn wait_remote(
     service: &str,
     feature: Option<&str>,
@@ -88,7 +82,7 @@ pub fn wait_remote(
             Err(Error::NoService) if ulib::time::now() < deadline => {
                 ulib::thread::sleep(Duration::from_millis(20));
             }
-            Err(e) => return Err(format!("lookup {service}/{feature:?}: {e}")),
+            Err(e) => return fail(format_args!("lookup {service}/{feature:?}: {e}")),
         }
     }
 }
@@ -104,14 +98,13 @@ fn main() -> i32 {
         }
         None => {}
     }
-    let mut suite = Suite {
-        passed: 0,
-        failed: 0,
-    };
-    inproc::run_all(&mut |name, case| suite.run(name, case));
-    remote::run_all(&mut |name, case| suite.run(name, case));
-    println!("stest: {} passed, {} failed", suite.passed, suite.failed);
-    i32::from(suite.failed != 0)
+    let mut runner = Runner::new("stest");
+    runner.run(&mut (), INPROC);
+    match remote::setup() {
+        Ok(()) => runner.run(&mut (), REMOTE),
+        Err(why) => runner.record("remote::setup", Err(why)),
+    }
+    runner.finish()
 }
 
 ulib::entry!(main);

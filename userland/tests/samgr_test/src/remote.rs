@@ -2,7 +2,7 @@
 //! the death/restart/flow-control/policy cases) against `samgr_test_svc`, started
 //! here with `foundation`.
 
-use crate::{TestResult, check, kill, start, wait_remote};
+use crate::{kill, start, wait_remote};
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -22,6 +22,8 @@ use samgr::{
 };
 use samgr_test_svc::*;
 use sensor_service::{SENSOR_FEATURE, SENSOR_SERVICE, SENSORS, SensorClient};
+use ulib::check::{Context, TestResult};
+use ulib::ensure;
 use ulib::process::{self, Pid};
 use wms_server::{IMS_SERVICE, WMS_SERVICE, WmsClient};
 
@@ -44,13 +46,13 @@ fn svc_pid() -> Pid {
     PROCS.lock().as_ref().map_or(Pid::from_raw(0), |p| p.svc)
 }
 
-fn setup() -> TestResult {
-    Endpoint::install(EndpointKind::Client).map_err(|e| format!("endpoint: {e}"))?;
+pub fn setup() -> TestResult {
+    Endpoint::install(EndpointKind::Client).context("endpoint")?;
     let foundation = start("/bin/foundation", &[], 7)?;
     context()
-        .map_err(|e| format!("{e}"))?
+        .context("endpoint context")?
         .wait_cms(10_000)
-        .map_err(|e| format!("no samgr: {e:?}"))?;
+        .context("no samgr")?;
     let svc = start("/bin/samgr_test_svc", &SVC_ARGS, 0)?;
     let wms = start("/bin/wms_server", &[], 0)?;
     start("/bin/sensor_service", &[], 0)?;
@@ -91,45 +93,45 @@ fn echo(
 }
 
 /// IPCClient0010/0020/0100/0130: lookup, the client proxy's version, unknown names.
-fn remote_api_lookup() -> TestResult {
-    let proxy = get_remote(SERVICE, None).map_err(|e| format!("{e}"))?;
+pub fn remote_api_lookup() -> TestResult {
+    let proxy = get_remote(SERVICE, None).context("get_remote")?;
     let api = Api::from_arc(proxy.clone());
-    check!(
+    ensure!(
         api.query_interface(CLIENT_PROXY_VER).is_ok(),
         "QI(CLIENT_PROXY) failed"
     );
-    check!(
+    ensure!(
         api.server_proxy().is_none(),
         "a client proxy claims to be a server"
     );
-    check!(proxy.identity().handle != INVALID_HANDLE, "no handle");
-    let again = get_remote(SERVICE, None).map_err(|e| format!("{e}"))?;
-    check!(
+    ensure!(proxy.identity().handle != INVALID_HANDLE, "no handle");
+    let again = get_remote(SERVICE, None).context("get_remote")?;
+    ensure!(
         Arc::ptr_eq(&proxy, &again),
         "a second lookup made a new proxy"
     );
-    check!(
+    ensure!(
         Samgr::instance()
             .get_feature_api(SERVICE, Some(SECURE_FEATURE))
             .is_some(),
         "GetFeatureApi through the registry failed"
     );
-    check!(
+    ensure!(
         matches!(get_remote("no_such_service", None), Err(Error::NoService)),
         "unknown service found"
     );
-    check!(
+    ensure!(
         matches!(
             get_remote(SERVICE, Some("no_such_feature")),
             Err(Error::NoService)
         ),
         "unknown feature found"
     );
-    check!(
+    ensure!(
         matches!(get_remote("", None), Err(Error::Invalid)),
         "empty name accepted"
     );
-    check!(
+    ensure!(
         Samgr::instance()
             .get_feature_api(SERVICE, Some(""))
             .is_none(),
@@ -139,43 +141,43 @@ fn remote_api_lookup() -> TestResult {
 }
 
 /// IPCClient0040 with checked payloads, small and large.
-fn request_response() -> TestResult {
-    let proxy = get_remote(SERVICE, None).map_err(|e| format!("{e}"))?;
+pub fn request_response_payloads() -> TestResult {
+    let proxy = get_remote(SERVICE, None).context("get_remote")?;
     let bytes: Vec<u8> = (0..200u32).map(|i| (i * 7) as u8).collect();
-    let got = echo(&proxy, 21, "hello samgr", &bytes).map_err(|e| format!("echo: {e}"))?;
+    let got = echo(&proxy, 21, "hello samgr", &bytes).context("echo")?;
     let want = (42, String::from("HELLO SAMGR"), checksum(&bytes), 200);
-    check!(got == want, "echo answered {got:?}, wanted {want:?}");
+    ensure!(got == want, "echo answered {got:?}, wanted {want:?}");
     let big = vec![0xA5u8; 5000];
-    let got = echo(&proxy, 1, "", &big).map_err(|e| format!("big echo: {e}"))?;
-    check!(
+    let got = echo(&proxy, 1, "", &big).context("big echo")?;
+    ensure!(
         got.2 == checksum(&big) && got.3 == 5000,
         "big echo answered {got:?}"
     );
     let pid = proxy
         .invoke(GETPID, |_| Ok(()), |r| r.pop_u32())
-        .map_err(|e| format!("getpid: {e}"))?;
-    check!(
+        .context("getpid")?;
+    ensure!(
         pid == svc_pid().as_raw(),
         "served by pid {pid}, not {}",
         svc_pid()
     );
     let bad = proxy.invoke(999, |_| Ok(()), |_| Ok(()));
-    check!(bad == Err(Error::Invalid), "unknown code answered {bad:?}");
+    ensure!(bad == Err(Error::Invalid), "unknown code answered {bad:?}");
     Ok(())
 }
 
 /// IPCClient0070: a request over the size limit fails with EC_INVALID (the proxy's 8193
 /// bytes, and a samgr request over the CMS's 256 bytes); the proxy keeps working.
-fn oversize_request() -> TestResult {
-    let proxy = get_remote(SERVICE, None).map_err(|e| format!("{e}"))?;
+pub fn oversize_request_ec_invalid() -> TestResult {
+    let proxy = get_remote(SERVICE, None).context("get_remote")?;
     let huge = vec![1u8; 8193];
     let r = echo(&proxy, 1, "x", &huge).map(drop);
-    check!(r == Err(Error::Invalid), "8193-byte request: {r:?}");
-    check!(Error::Invalid.code() == EC_INVALID, "EC_INVALID");
+    ensure!(r == Err(Error::Invalid), "8193-byte request: {r:?}");
+    ensure!(Error::Invalid.code() == EC_INVALID, "EC_INVALID");
     let long = "n".repeat(300);
     let r = client::samgr_call(RES_FEATURE, OP_GET, |w| w.push_string(&long), |_| Ok(()));
-    check!(r == Err(Error::Invalid), "300-byte samgr request: {r:?}");
-    echo(&proxy, 2, "ok", b"ok").map_err(|e| format!("after oversize: {e}"))?;
+    ensure!(r == Err(Error::Invalid), "300-byte samgr request: {r:?}");
+    echo(&proxy, 2, "ok", b"ok").context("after oversize")?;
     Ok(())
 }
 
@@ -215,66 +217,66 @@ samgr::exported_interface!(ExportApi);
 
 fn registered(name: &SaName) -> Result<bool, String> {
     Ok(client::list_features()
-        .map_err(|e| format!("FEATURE/ALL: {e}"))?
+        .context("FEATURE/ALL")?
         .iter()
         .any(|f| &f.name == name))
 }
 
 /// IPCService0010..0040: a service of this process exports its default API; samgr registers
 /// it, it is callable by its identity, and unregistering withdraws it.
-fn export_register_unregister() -> TestResult {
+pub fn export_register_unregister() -> TestResult {
     let samgr = Samgr::instance();
     let name = SaName::new("stest_export", None);
     samgr
         .register_service(Arc::new(ExportService))
-        .map_err(|e| format!("{e}"))?;
+        .context("register_service")?;
     samgr
         .register_default_feature_api("stest_export", Api::new(ExportApi))
-        .map_err(|e| format!("{e}"))?;
+        .context("register_default_feature_api")?;
     samgr.bootstrap();
-    check!(
+    ensure!(
         samgr.wait_for_status(BootStatus::Dynamic, Duration::from_secs(5)),
         "not DYNAMIC"
     );
     let local = samgr
         .get_default_feature_api("stest_export")
-        .ok_or("no local API")?;
-    check!(
+        .context("no local API")?;
+    ensure!(
         local.query_interface(CLIENT_PROXY_VER).is_err(),
         "QI(CLIENT_PROXY) on a server entry"
     );
     let deadline = ulib::time::now() + Duration::from_secs(5);
     while !registered(&name)? {
-        check!(ulib::time::now() < deadline, "never registered with samgr");
+        ensure!(ulib::time::now() < deadline, "never registered with samgr");
         ulib::thread::sleep(Duration::from_millis(20));
     }
-    let id = client::get_feature(&name).map_err(|e| format!("GET: {e}"))?;
+    let id = client::get_feature(&name).context("GET")?;
     let me = process::getpid().as_raw();
-    let got = client::call(id, 5, |_| Ok(()), |r| r.pop_u32()).map_err(|e| format!("call: {e}"))?;
-    check!(got == 5 + me, "own export answered {got}");
+    let got = client::call(id, 5, |_| Ok(()), |r| r.pop_u32()).context("call")?;
+    ensure!(got == 5 + me, "own export answered {got}");
     samgr
         .unregister_default_feature_api("stest_export")
-        .map_err(|e| format!("{e}"))?;
-    check!(!registered(&name)?, "still registered after unregistering");
+        .context("unregister_default_feature_api")?;
+    ensure!(!registered(&name)?, "still registered after unregistering");
     samgr
         .unregister_service("stest_export")
-        .map_err(|e| format!("{e}"))?;
+        .context("unregister_service")?;
     let r = client::get_feature(&name);
-    check!(r == Err(Error::NoService), "GET after unregister: {r:?}");
+    ensure!(r == Err(Error::NoService), "GET after unregister: {r:?}");
     Ok(())
 }
 
 /// Policies: an app (uid 20000) is refused a system-only service at lookup, a system-only
 /// feature at invoke, registration and SysCaps; a system uid gets through.
-fn permission_denied() -> TestResult {
-    let secure = get_remote(SERVICE, Some(SECURE_FEATURE)).map_err(|e| format!("{e}"))?;
+pub fn permission_denied_for_app_uid() -> TestResult {
+    let secure = get_remote(SERVICE, Some(SECURE_FEATURE)).context("get_remote")?;
     let secret = secure
         .invoke(SECRET, |_| Ok(()), |r| r.pop_string().map(String::from))
-        .map_err(|e| format!("uid 0 refused: {e}"))?;
-    check!(secret == "secret", "secure answered {secret:?}");
+        .context("uid 0 refused")?;
+    ensure!(secret == "secret", "secure answered {secret:?}");
     let child = start("/bin/samgr_test", &["app"], 20000)?;
-    let status = process::wait(child).map_err(|e| format!("{e:?}"))?;
-    check!(status.success(), "app checks failed: {status}");
+    let status = process::wait(child).context("wait")?;
+    ensure!(status.success(), "app checks failed: {status}");
     Ok(())
 }
 
@@ -282,17 +284,17 @@ fn permission_denied() -> TestResult {
 pub fn app_role() -> i32 {
     let result = (|| -> TestResult {
         let r = get_remote(SYSTEM_SERVICE, None).map(drop);
-        check!(r == Err(Error::Permission), "system-only lookup: {r:?}");
-        let secure = get_remote(SERVICE, Some(SECURE_FEATURE)).map_err(|e| format!("{e}"))?;
+        ensure!(r == Err(Error::Permission), "system-only lookup: {r:?}");
+        let secure = get_remote(SERVICE, Some(SECURE_FEATURE)).context("get_remote")?;
         let r = secure.invoke(SECRET, |_| Ok(()), |_| Ok(()));
-        check!(r == Err(Error::Permission), "secure invoke: {r:?}");
-        let open = get_remote(SERVICE, None).map_err(|e| format!("{e}"))?;
-        echo(&open, 1, "app", b"").map_err(|e| format!("open echo: {e}"))?;
+        ensure!(r == Err(Error::Permission), "secure invoke: {r:?}");
+        let open = get_remote(SERVICE, None).context("get_remote")?;
+        echo(&open, 1, "app", b"").context("open echo")?;
         let r = client::syscap_all().map(drop);
-        check!(r == Err(Error::Permission), "SYSCAP/ALL: {r:?}");
-        client::register_endpoint().map_err(|e| format!("POST: {e}"))?;
+        ensure!(r == Err(Error::Permission), "SYSCAP/ALL: {r:?}");
+        client::register_endpoint().context("POST")?;
         let r = client::put_feature(&SaName::new("app_service", None), 0).map(drop);
-        check!(r == Err(Error::Permission), "app PUT: {r:?}");
+        ensure!(r == Err(Error::Permission), "app PUT: {r:?}");
         Ok(())
     })();
     match result {
@@ -305,22 +307,22 @@ pub fn app_role() -> i32 {
 }
 
 /// SYSCAP GET/PUT/ALL from `/etc/system_capability.json`.
-fn syscaps() -> TestResult {
-    let all = client::syscap_all().map_err(|e| format!("ALL: {e}"))?;
-    check!(all.len() > 30, "only {} capabilities", all.len());
-    check!(
+pub fn syscap_get_put_all() -> TestResult {
+    let all = client::syscap_all().context("ALL")?;
+    ensure!(all.len() > 30, "only {} capabilities", all.len());
+    ensure!(
         all.iter()
             .any(|c| c == "SystemCapability.Startup.SystemInfo"),
         "SystemInfo missing"
     );
     let wifi = "SystemCapability.Communication.WiFi.STA";
-    check!(
+    ensure!(
         client::syscap_has(wifi) == Ok(false),
         "WiFi registered at boot"
     );
-    client::syscap_register(wifi).map_err(|e| format!("PUT: {e}"))?;
-    check!(client::syscap_has(wifi) == Ok(true), "PUT did not register");
-    check!(
+    client::syscap_register(wifi).context("PUT")?;
+    ensure!(client::syscap_has(wifi) == Ok(true), "PUT did not register");
+    ensure!(
         client::syscap_register("SystemCapability.None") == Err(Error::Failure),
         "unknown PUT"
     );
@@ -329,27 +331,26 @@ fn syscaps() -> TestResult {
 
 /// Flow control: a child floods the service with one-way calls until its bucket refuses it
 /// (`EC_BUSY`), while this process keeps being served.
-fn flow_control() -> TestResult {
-    let proxy = get_remote(SERVICE, None).map_err(|e| format!("{e}"))?;
+pub fn flow_control_throttles_flooder() -> TestResult {
+    let proxy = get_remote(SERVICE, None).context("get_remote")?;
     let child = start("/bin/samgr_test", &["flood"], 0)?;
     ulib::thread::sleep(Duration::from_millis(100));
     let mut served = 0;
     for i in 0..20 {
-        echo(&proxy, i, "second client", b"x")
-            .map_err(|e| format!("second client call {i}: {e}"))?;
+        echo(&proxy, i, "second client", b"x").context(&format!("second client call {i}"))?;
         served += 1;
         ulib::thread::sleep(Duration::from_millis(10));
     }
-    let status = process::wait(child).map_err(|e| format!("{e:?}"))?;
-    check!(
+    let status = process::wait(child).context("wait")?;
+    ensure!(
         status.success(),
         "the flooding client was never throttled: {status}"
     );
     let handled = proxy
         .invoke(COUNT, |_| Ok(()), |r| r.pop_u32())
-        .map_err(|e| format!("{e}"))?;
-    check!(handled < FLOOD, "all {handled} flood messages were handled");
-    check!(served == 20, "second client served {served} times");
+        .context("invoke")?;
+    ensure!(handled < FLOOD, "all {handled} flood messages were handled");
+    ensure!(served == 20, "second client served {served} times");
     Ok(())
 }
 
@@ -372,24 +373,27 @@ pub fn flood_role() -> i32 {
     1
 }
 
-/// Killing the server mid-call: the caller gets an error, the proxy is dead and fails
-/// fast; a restarted server re-registers and a new lookup works.
-fn kill_mid_call() -> TestResult {
-    let proxy = get_remote(SERVICE, None).map_err(|e| format!("{e}"))?;
-    let caller = proxy.clone();
-    let call = ulib::thread::spawn(
-        move || match caller.invoke(SLEEP, |w| w.push_u32(3000), |r| r.pop_u32()) {
+/// Kills `pid` 300 ms into `call`, made on a thread of its own: the call must end with
+/// `NoService` (not hang), and `proxy` must learn of the death within 2 s.
+#[track_caller]
+fn kill_during_call<T>(
+    pid: Pid,
+    proxy: &client::RemoteProxy,
+    call: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> TestResult {
+    let caller = ulib::thread::spawn(
+        move || match call() {
             Ok(_) => 0,
             Err(Error::NoService) => 1,
             Err(_) => 2,
         },
         ulib::thread::DEFAULT_USER_PRIORITY,
     )
-    .map_err(|e| format!("{e:?}"))?;
+    .context("spawn the caller")?;
     ulib::thread::sleep(Duration::from_millis(300));
-    kill(svc_pid())?;
-    let outcome = call.join().map_err(|e| format!("{e:?}"))?;
-    check!(
+    kill(pid)?;
+    let outcome = caller.join().context("join the caller")?;
+    ensure!(
         outcome == 1,
         "the call in progress ended with outcome {outcome}"
     );
@@ -397,11 +401,22 @@ fn kill_mid_call() -> TestResult {
     while proxy.is_alive() && ulib::time::now() < deadline {
         ulib::thread::sleep(Duration::from_millis(10));
     }
-    check!(!proxy.is_alive(), "no death notification");
+    ensure!(!proxy.is_alive(), "no death notification");
+    Ok(())
+}
+
+/// Killing the server mid-call: the caller gets an error, the proxy is dead and fails
+/// fast; a restarted server re-registers and a new lookup works.
+pub fn kill_server_mid_call() -> TestResult {
+    let proxy = get_remote(SERVICE, None).context("get_remote")?;
+    let caller = proxy.clone();
+    kill_during_call(svc_pid(), &proxy, move || {
+        caller.invoke(SLEEP, |w| w.push_u32(3000), |r| r.pop_u32())
+    })?;
     let started = ulib::time::now();
     let r = echo(&proxy, 1, "dead", b"").map(drop);
-    check!(r == Err(Error::NoService), "call on a dead proxy: {r:?}");
-    check!(
+    ensure!(r == Err(Error::NoService), "call on a dead proxy: {r:?}");
+    ensure!(
         ulib::time::now() - started < Duration::from_millis(50),
         "dead proxy was slow to fail"
     );
@@ -410,28 +425,28 @@ fn kill_mid_call() -> TestResult {
         p.svc = svc;
     }
     let fresh = wait_remote(SERVICE, None, 10)?;
-    check!(
+    ensure!(
         !Arc::ptr_eq(&fresh, &proxy),
         "lookup returned the dead proxy"
     );
-    echo(&fresh, 3, "again", b"abc").map_err(|e| format!("after restart: {e}"))?;
+    echo(&fresh, 3, "again", b"abc").context("after restart")?;
     Ok(())
 }
 
 /// Killing foundation: init's part (restart it) is played here; every endpoint registers
 /// again by itself (same handle), and lookups and calls work.
-fn foundation_restart() -> TestResult {
+pub fn foundation_restart_reregisters() -> TestResult {
     let (foundation, svc) = {
         let procs = PROCS.lock();
-        let p = procs.as_ref().ok_or("no processes")?;
+        let p = procs.as_ref().context("no processes")?;
         (p.foundation, p.svc)
     };
-    let before = client::list_endpoints().map_err(|e| format!("{e}"))?;
+    let before = client::list_endpoints().context("list_endpoints")?;
     let svc_handle = before
         .iter()
         .find(|e| e.pid == svc.as_raw())
         .map(|e| e.handle)
-        .ok_or("test service endpoint not registered")?;
+        .context("test service endpoint not registered")?;
     kill(foundation)?;
     let foundation = start("/bin/foundation", &[], 7)?;
     if let Some(p) = PROCS.lock().as_mut() {
@@ -447,21 +462,21 @@ fn foundation_restart() -> TestResult {
         if names.iter().all(|name| registered(name).unwrap_or(false)) {
             break;
         }
-        check!(ulib::time::now() < deadline, "services never re-registered");
+        ensure!(ulib::time::now() < deadline, "services never re-registered");
         ulib::thread::sleep(Duration::from_millis(20));
     }
-    let after = client::list_endpoints().map_err(|e| format!("{e}"))?;
-    check!(
+    let after = client::list_endpoints().context("list_endpoints")?;
+    ensure!(
         after
             .iter()
             .any(|e| e.pid == svc.as_raw() && e.handle == svc_handle),
         "endpoint not back with handle {svc_handle}: {after:?}"
     );
-    check!(
+    ensure!(
         after.iter().any(|e| e.pid == process::getpid().as_raw()),
         "this process's endpoint did not re-register: {after:?}"
     );
-    let features = client::list_features().map_err(|e| format!("{e}"))?;
+    let features = client::list_features().context("list_features")?;
     for want in [
         SaName::new(SERVICE, None),
         SaName::new(SYSTEM_SERVICE, None),
@@ -469,54 +484,50 @@ fn foundation_restart() -> TestResult {
         SaName::new(IMS_SERVICE, None),
         SaName::new(SENSOR_SERVICE, Some(SENSOR_FEATURE)),
     ] {
-        check!(
+        ensure!(
             features.iter().any(|f| f.name == want),
             "{want:?} missing after restart"
         );
     }
-    let proxy = get_remote(SERVICE, None).map_err(|e| format!("{e}"))?;
-    echo(&proxy, 4, "after samgr restart", b"").map_err(|e| format!("{e}"))?;
+    let proxy = get_remote(SERVICE, None).context("get_remote")?;
+    echo(&proxy, 4, "after samgr restart", b"").context("echo")?;
     Ok(())
 }
 
 /// Runs `path` to completion; Ok if it exits 0.
 fn run_program(path: &str, args: &[&str]) -> TestResult {
     let pid = start(path, args, 0)?;
-    let status = process::wait(pid).map_err(|e| format!("{e:?}"))?;
-    check!(status.success(), "{path} {status}");
+    let status = process::wait(pid).context("wait")?;
+    ensure!(status.success(), "{path} {status}");
     Ok(())
 }
 
 /// WMS keeps real window state for the caller; the demo client runs end to end (windows,
 /// a key routed by IMS to the focused window's owner, sensor readings by subscription).
-fn wms_and_sensor() -> TestResult {
-    let wms = WmsClient::connect().map_err(|e| format!("{e}"))?;
-    let a = wms
-        .create(1, 2, 30, 40, "stest-a")
-        .map_err(|e| format!("create: {e}"))?;
-    let b = wms
-        .create(5, 6, 70, 80, "stest-b")
-        .map_err(|e| format!("create: {e}"))?;
-    wms.move_to(a, 11, 12).map_err(|e| format!("move: {e}"))?;
-    wms.raise(a).map_err(|e| format!("raise: {e}"))?;
-    let list = wms.list().map_err(|e| format!("list: {e}"))?;
+pub fn wms_windows_input_sensor_demo() -> TestResult {
+    let wms = WmsClient::connect().context("connect")?;
+    let a = wms.create(1, 2, 30, 40, "stest-a").context("create")?;
+    let b = wms.create(5, 6, 70, 80, "stest-b").context("create")?;
+    wms.move_to(a, 11, 12).context("move")?;
+    wms.raise(a).context("raise")?;
+    let list = wms.list().context("list")?;
     let ids: Vec<(u32, i32, bool)> = list.iter().map(|w| (w.id, w.x, w.focused)).collect();
-    check!(ids == [(a, 11, false), (b, 5, true)], "windows {ids:?}");
-    check!(
+    ensure!(ids == [(a, 11, false), (b, 5, true)], "windows {ids:?}");
+    ensure!(
         list.iter().all(|w| w.owner == process::getpid().as_raw()),
         "wrong owner"
     );
-    wms.destroy(a).map_err(|e| format!("{e}"))?;
-    wms.destroy(b).map_err(|e| format!("{e}"))?;
-    check!(wms.destroy(b) == Err(Error::NoService), "destroyed twice");
-    let sensors = SensorClient::connect().map_err(|e| format!("{e}"))?;
-    let list = sensors.list().map_err(|e| format!("{e}"))?;
-    check!(
+    wms.destroy(a).context("destroy")?;
+    wms.destroy(b).context("destroy")?;
+    ensure!(wms.destroy(b) == Err(Error::NoService), "destroyed twice");
+    let sensors = SensorClient::connect().context("connect")?;
+    let list = sensors.list().context("list")?;
+    ensure!(
         list.len() == SENSORS.len() && list[0].name == "accelerometer",
         "sensors {list:?}"
     );
-    let r = sensors.read(0).map_err(|e| format!("{e}"))?;
-    check!(r == SENSORS[0].sample(r.sample), "reading {r:?}");
+    let r = sensors.read(0).context("read")?;
+    ensure!(r == SENSORS[0].sample(r.sample), "reading {r:?}");
     run_program("/bin/wms_demo", &[])?;
     run_program("/bin/samgr_ctl", &[])?;
     run_program("/bin/wms_ctl", &[])
@@ -524,37 +535,17 @@ fn wms_and_sensor() -> TestResult {
 
 /// Killing wms_server during a call (PRESENT waits frames on the WMS thread): the caller
 /// gets an error, the proxy is dead; wms_server restarted re-registers; a new lookup works.
-fn kill_wms_mid_call() -> TestResult {
-    let wms = WmsClient::connect().map_err(|e| format!("{e}"))?;
+pub fn kill_wms_server_mid_call() -> TestResult {
+    let wms = WmsClient::connect().context("connect")?;
     let proxy = wms.0.clone();
-    let call = ulib::thread::spawn(
-        move || match wms.present(150) {
-            Ok(_) => 0,
-            Err(Error::NoService) => 1,
-            Err(_) => 2,
-        },
-        ulib::thread::DEFAULT_USER_PRIORITY,
-    )
-    .map_err(|e| format!("{e:?}"))?;
-    ulib::thread::sleep(Duration::from_millis(300));
     let pid = PROCS
         .lock()
         .as_ref()
         .map(|p| p.wms)
-        .ok_or("no wms_server")?;
-    kill(pid)?;
-    let outcome = call.join().map_err(|e| format!("{e:?}"))?;
-    check!(
-        outcome == 1,
-        "the call in progress ended with outcome {outcome}"
-    );
-    let deadline = ulib::time::now() + Duration::from_secs(2);
-    while proxy.is_alive() && ulib::time::now() < deadline {
-        ulib::thread::sleep(Duration::from_millis(10));
-    }
-    check!(!proxy.is_alive(), "no death notification");
+        .context("no wms_server")?;
+    kill_during_call(pid, &proxy, move || wms.present(150))?;
     let r = WmsClient(proxy.clone()).list().map(drop);
-    check!(r == Err(Error::NoService), "call on the dead proxy: {r:?}");
+    ensure!(r == Err(Error::NoService), "call on the dead proxy: {r:?}");
     let wms = start("/bin/wms_server", &[], 0)?;
     if let Some(p) = PROCS.lock().as_mut() {
         p.wms = wms;
@@ -562,30 +553,11 @@ fn kill_wms_mid_call() -> TestResult {
     let fresh = WmsClient(wait_remote(WMS_SERVICE, None, 10)?);
     let id = fresh
         .create(0, 0, 10, 10, "after restart")
-        .map_err(|e| format!("{e}"))?;
-    let list = fresh.list().map_err(|e| format!("{e}"))?;
-    check!(
+        .context("create")?;
+    let list = fresh.list().context("list")?;
+    ensure!(
         list.len() == 1 && list[0].id == id,
         "restarted WMS has {list:?}"
     );
     Ok(())
-}
-
-/// Runs the cross-process cases.
-pub fn run_all(run: &mut dyn FnMut(&str, &dyn Fn() -> TestResult)) {
-    if let Err(why) = setup() {
-        run("remote_setup", &|| Err(why.clone()));
-        return;
-    }
-    run("remote_api_lookup", &remote_api_lookup);
-    run("request_response_payloads", &request_response);
-    run("oversize_request_ec_invalid", &oversize_request);
-    run("export_register_unregister", &export_register_unregister);
-    run("permission_denied_for_app_uid", &permission_denied);
-    run("syscap_get_put_all", &syscaps);
-    run("flow_control_throttles_flooder", &flow_control);
-    run("wms_windows_input_sensor_demo", &wms_and_sensor);
-    run("kill_server_mid_call", &kill_mid_call);
-    run("kill_wms_server_mid_call", &kill_wms_mid_call);
-    run("foundation_restart_reregisters", &foundation_restart);
 }
