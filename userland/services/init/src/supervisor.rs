@@ -2,7 +2,9 @@
 //! start a service with its argv, ids, priority and a clean environment; when it exits,
 //! restart it unless it is `once` or was stopped on purpose; the 4th unexpected exit within
 //! [`CRASH_WINDOW`] stops the restarts; `importance` != 0, or a `critical` service exiting
-//! `crashes` times within its window, stops every service and reboots the machine.
+//! `crashes` times within its window, stops every service and reboots the machine. Those
+//! decisions are [`init::policy`]'s; this module carries them out (processes, signals,
+//! messages, the reboot).
 //!
 //! The table lives behind one futex [`Mutex`]: the main thread reaps children (blocking
 //! `wait`) and the control thread handles `/dev/initctl` requests. A service is spawned and
@@ -13,64 +15,24 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
+use init::policy::{CRASH_LIMIT, CRASH_WINDOW, Exit, Lifecycle, RebootCause, Start, Stop};
 use initcfg::Service;
 use ulib::process::{self, ExitStatus, Pid, SpawnOptions, signal};
 use ulib::sync::{Condvar, Mutex};
 use ulib::system::{self, REBOOT_POWER_OFF, REBOOT_RESTART};
-use ulib::time::Instant;
 use ulib::{Errno, fs, println, thread};
 
-/// Window in which unexpected exits are counted (upstream `CRASH_TIME_LIMIT`).
-pub const CRASH_WINDOW: Duration = Duration::from_secs(240);
-/// Unexpected exits within the window that stop the restarts (upstream `CRASH_COUNT_LIMIT`).
-pub const CRASH_LIMIT: usize = 4;
 /// How long services get after SIGTERM before SIGKILL when the machine goes down.
 pub const STOP_GRACE: Duration = Duration::from_secs(3);
 /// The environment every service starts with, before `export`s.
 pub const BASE_ENV: [(&str, &str); 1] = [("PATH", "/bin")];
 
-/// Where a service is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum State {
-    /// Never started.
-    Idle,
-    /// Running with a pid.
-    Running,
-    /// SIGTERM sent on purpose; will not be restarted.
-    Stopping,
-    /// Stopped on purpose.
-    Stopped,
-    /// A `once` service that exited.
-    Done,
-    /// Gave up: crashed too often, or could not be started.
-    Failed,
-}
-
-impl State {
-    fn name(self) -> &'static str {
-        match self {
-            State::Idle => "idle",
-            State::Running => "running",
-            State::Stopping => "stopping",
-            State::Stopped => "stopped",
-            State::Done => "done",
-            State::Failed => "failed",
-        }
-    }
-}
-
 /// One service and what init knows about it.
 #[derive(Debug)]
 struct Entry {
     service: Service,
-    state: State,
     pid: Option<Pid>,
-    /// Restarts after unexpected exits, since boot.
-    restarts: u32,
-    /// Times of unexpected exits within [`CRASH_WINDOW`].
-    crashes: Vec<Instant>,
-    /// Times of exits within the `critical` window.
-    critical_exits: Vec<Instant>,
+    life: Lifecycle,
 }
 
 /// Why and how the machine goes down.
@@ -101,14 +63,7 @@ static TABLE: Mutex<Table> = Mutex::new(Table {
 });
 static CHANGED: Condvar = Condvar::new();
 
-/// Who asked for a start: the jobs skip disabled services, a request does not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
-    /// A `start` command in a job.
-    Job,
-    /// `/dev/initctl` (the shell's `start`).
-    Request,
-}
+pub use init::policy::Origin;
 
 /// Installs the services of the configuration.
 pub fn install(services: Vec<Service>) {
@@ -117,11 +72,8 @@ pub fn install(services: Vec<Service>) {
         .into_iter()
         .map(|service| Entry {
             service,
-            state: State::Idle,
             pid: None,
-            restarts: 0,
-            crashes: Vec::new(),
-            critical_exits: Vec::new(),
+            life: Lifecycle::new(),
         })
         .collect();
 }
@@ -161,27 +113,17 @@ pub fn start(name: &str, origin: Origin) {
         return;
     }
     let entry = &mut table.services[index];
-    match entry.state {
-        State::Running | State::Stopping => {
-            println!(
-                "init: start {name}: already running (pid {})",
-                pid_text(entry.pid)
-            );
-            return;
+    match entry.life.start(&entry.service, origin) {
+        Start::Spawn => spawn_locked(&mut table, index),
+        Start::AlreadyRunning => println!(
+            "init: start {name}: already running (pid {})",
+            pid_text(entry.pid)
+        ),
+        Start::Disabled => println!("init: service {name} is disabled; not started by the jobs"),
+        Start::OnDemand => {
+            println!("init: service {name} is ondemand (not supported); not started")
         }
-        _ if origin == Origin::Job && entry.service.disabled => {
-            println!("init: service {name} is disabled; not started by the jobs");
-            return;
-        }
-        _ if origin == Origin::Job && entry.service.ondemand => {
-            println!("init: service {name} is ondemand (not supported); not started");
-            return;
-        }
-        _ => {}
     }
-    // An explicit start gives a failed service a fresh crash budget.
-    entry.crashes.clear();
-    spawn_locked(&mut table, index);
 }
 
 /// Spawns entry `index`; logs and marks it failed if that is impossible.
@@ -204,7 +146,7 @@ fn spawn_locked(table: &mut Table, index: usize) {
     };
     match process::spawn(program, &args, &env, options) {
         Ok(pid) => {
-            entry.state = State::Running;
+            entry.life.spawned();
             entry.pid = Some(pid);
             println!(
                 "init: service {} started (pid {pid}, uid {}, priority {})",
@@ -219,7 +161,7 @@ fn spawn_locked(table: &mut Table, index: usize) {
             CHANGED.notify_all();
         }
         Err(e) => {
-            entry.state = State::Failed;
+            entry.life.spawn_failed();
             entry.pid = None;
             println!(
                 "init: cannot start service {}: {program}: {e:?}; skipped",
@@ -236,20 +178,14 @@ pub fn stop(name: &str) {
         println!("init: stop {name}: no such service; ignored");
         return;
     };
-    match (entry.state, entry.pid) {
-        (State::Running, Some(pid)) => {
-            entry.state = State::Stopping;
+    match (entry.life.stop(entry.pid.is_some()), entry.pid) {
+        (Stop::Terminate, Some(pid)) => {
             println!("init: stopping service {name} (pid {pid})");
             if let Err(e) = process::kill(pid, signal::SIGTERM) {
                 println!("init: stop {name}: kill: {e:?}");
             }
         }
-        _ => {
-            if entry.state != State::Stopping {
-                entry.state = State::Stopped;
-            }
-            println!("init: stop {name}: not running");
-        }
+        _ => println!("init: stop {name}: not running"),
     }
 }
 
@@ -265,8 +201,8 @@ pub fn print_status() {
             "init: {:<16} {:>5} {:<9} {}",
             e.service.name,
             pid_text(e.pid),
-            e.state.name(),
-            e.restarts
+            e.life.state().name(),
+            e.life.restarts()
         );
     }
 }
@@ -288,7 +224,7 @@ pub fn shut_down(kind: Shutdown, why: &str) {
     };
     println!("init: {verb}: {why}");
     for e in table.services.iter_mut().filter(|e| e.pid.is_some()) {
-        e.state = State::Stopping;
+        e.life.shutting_down();
         if let Some(pid) = e.pid {
             println!("init: stopping service {} (pid {pid})", e.service.name);
             let _ = process::kill(pid, signal::SIGTERM);
@@ -354,7 +290,8 @@ fn finish_shutdown(kind: Shutdown) -> ! {
     process::exit(1)
 }
 
-/// A child ended: update its service, restart it, or bring the machine down.
+/// A child ended: update its service, restart it, or bring the machine down, as the
+/// policy decides.
 fn reaped(pid: Pid, status: ExitStatus) {
     let mut table = TABLE.lock();
     let shutting_down = table.shutdown.is_some();
@@ -362,66 +299,40 @@ fn reaped(pid: Pid, status: ExitStatus) {
         println!("init: reaped orphan pid {pid}: {status}");
         return;
     };
-    let now = Instant::now();
     let entry = &mut table.services[index];
     entry.pid = None;
     let name = entry.service.name.clone();
-    if entry.state == State::Stopping || shutting_down {
-        entry.state = State::Stopped;
-        println!("init: service {name} stopped ({status})");
-        CHANGED.notify_all();
-        return;
-    }
-    if entry.service.importance != 0 {
-        entry.state = State::Failed;
-        let why = format!(
-            "{name} (importance {}) died: {status}",
-            entry.service.importance
-        );
-        drop(table);
-        shut_down(Shutdown::Restart, &why);
-        return;
-    }
-    if let Some(critical) = entry.service.critical {
-        let window = Duration::from_secs(critical.window_s.into());
-        entry
-            .critical_exits
-            .retain(|t| now.duration_since(*t) < window);
-        entry.critical_exits.push(now);
-        if entry.critical_exits.len() >= critical.crashes as usize {
-            entry.state = State::Failed;
-            let why = format!(
-                "{name} (critical) died: {status}; {} exits within {} s",
-                entry.critical_exits.len(),
-                critical.window_s
-            );
+    match entry
+        .life
+        .exited(&entry.service, ulib::time::now(), shutting_down)
+    {
+        Exit::Stopped => {
+            println!("init: service {name} stopped ({status})");
+            CHANGED.notify_all();
+        }
+        Exit::Reboot(cause) => {
+            let why = match cause {
+                RebootCause::Importance(importance) => {
+                    format!("{name} (importance {importance}) died: {status}")
+                }
+                RebootCause::Critical { exits, window_s } => {
+                    format!("{name} (critical) died: {status}; {exits} exits within {window_s} s")
+                }
+            };
             drop(table);
             shut_down(Shutdown::Restart, &why);
-            return;
         }
-    }
-    if entry.service.once {
-        entry.state = State::Done;
-        println!("init: service {name} {status} (once: not restarted)");
-        return;
-    }
-    entry
-        .crashes
-        .retain(|t| now.duration_since(*t) < CRASH_WINDOW);
-    entry.crashes.push(now);
-    let crashes = entry.crashes.len();
-    if crashes >= CRASH_LIMIT {
-        entry.state = State::Failed;
-        println!(
+        Exit::Done => println!("init: service {name} {status} (once: not restarted)"),
+        Exit::GiveUp { crashes } => println!(
             "init: service {name} {status}; {crashes} exits within {} s, not restarting it",
             CRASH_WINDOW.as_secs()
-        );
-        return;
+        ),
+        Exit::Restart { crash } => {
+            println!(
+                "init: service {name} {status}; restart {crash} of {}",
+                CRASH_LIMIT - 1
+            );
+            spawn_locked(&mut table, index);
+        }
     }
-    entry.restarts += 1;
-    println!(
-        "init: service {name} {status}; restart {crashes} of {}",
-        CRASH_LIMIT - 1
-    );
-    spawn_locked(&mut table, index);
 }
