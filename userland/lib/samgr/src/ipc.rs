@@ -98,6 +98,33 @@ pub trait IServerProxy: Send + Sync {
     ) -> i32;
 }
 
+/// The server side of an exported interface written as a call handler that returns a
+/// `Result`: every such type is an [`IServerProxy`] whose `invoke` answers `EC_SUCCESS` for
+/// `Ok` and the error's `EC_*` code otherwise.
+pub trait CallHandler: Send + Sync {
+    /// Handles call `code` from `origin`: reads the arguments from `request`, writes the
+    /// results to `reply`.
+    fn handle(
+        &self,
+        code: u32,
+        origin: &Origin,
+        request: &mut dyn IpcReader,
+        reply: &mut dyn IpcWriter,
+    ) -> Result<(), Error>;
+}
+
+impl<T: CallHandler> IServerProxy for T {
+    fn invoke(
+        &self,
+        code: u32,
+        origin: &Origin,
+        request: &mut dyn IpcReader,
+        reply: &mut dyn IpcWriter,
+    ) -> i32 {
+        crate::errno::code_of(&self.handle(code, origin, request, reply))
+    }
+}
+
 /// An in-memory codec for host tests and in-process calls of a server proxy: items are
 /// little-endian, strings and flat objects carry a `u32` length, a [`SvcIdentity`] is three
 /// `u32`s. Not the LiteIPC wire format.

@@ -63,7 +63,7 @@ pub use exchange::{
     current_queue, send_request, send_response, send_response_by_identity,
     send_shared_direct_request, send_shared_request,
 };
-pub use ipc::{IServerProxy, IpcReader, IpcWriter, MemIo, Origin};
+pub use ipc::{CallHandler, IServerProxy, IpcReader, IpcWriter, MemIo, Origin};
 pub use iunknown::{
     Api, CLIENT_PROXY_VER, DEFAULT_VERSION, IUnknown, OLD_VERSION, SERVER_IMPL_VER,
     SERVER_PROXY_VER,

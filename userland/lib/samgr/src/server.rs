@@ -1,6 +1,6 @@
 //! The samgr server (upstream `samgr_server.c`, `sa_store.c`; seeds 001/002/004): what the
 //! `foundation` process serves at {0, 0, 0}. It is an ordinary exported interface
-//! ([`SamgrServer`] implements [`IServerProxy`]) of the service named [`SAMGR_SERVICE`], routed by
+//! ([`SamgrServer`] is a [`CallHandler`], so an [`IServerProxy`]) of the service named [`SAMGR_SERVICE`], routed by
 //! the process's "samgr" endpoint (see `endpoint`), so requests are handled on the samgr
 //! service's thread like any other (HandleIpc), without the uid policy check.
 //!
@@ -20,8 +20,8 @@
 //! - Ours, for `samgr_ctl`: ENDPOINT/ALL, FEATURE/ALL, and FEATURE/DELETE (a process
 //!   withdrawing one of its own exports).
 
-use crate::errno::{EC_SUCCESS, Error};
-use crate::ipc::{IServerProxy, IpcReader, IpcWriter, Origin};
+use crate::errno::Error;
+use crate::ipc::{CallHandler, IpcReader, IpcWriter, Origin};
 use crate::os::Mutex;
 use crate::policy::{PolicyTrans, write_policies};
 use crate::protocol::{
@@ -363,18 +363,15 @@ impl SamgrServer {
 
 crate::exported_interface!(SamgrServer);
 
-impl IServerProxy for SamgrServer {
-    fn invoke(
+impl CallHandler for SamgrServer {
+    fn handle(
         &self,
         _code: u32,
         origin: &Origin,
         request: &mut dyn IpcReader,
         reply: &mut dyn IpcWriter,
-    ) -> i32 {
-        match self.dispatch(origin, request, reply) {
-            Ok(()) => EC_SUCCESS,
-            Err(e) => e.code(),
-        }
+    ) -> Result<(), Error> {
+        self.dispatch(origin, request, reply)
     }
 }
 

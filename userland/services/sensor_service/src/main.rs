@@ -16,12 +16,11 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use core::time::Duration;
 use samgr::client::send_oneway_to;
 use samgr::endpoint::{Endpoint, EndpointKind};
-use samgr::errno::code_of;
 use samgr::ipc::{IpcReader, IpcWriter};
 use samgr::os::Mutex;
 use samgr::task::{LEVEL_HIGH, PRI_NORMAL};
 use samgr::{
-    Api, BootStatus, Error, Feature, IServerProxy, Identity, Origin, Request, Samgr, Service,
+    Api, BootStatus, CallHandler, Error, Feature, Identity, Origin, Request, Samgr, Service,
     TaskConfig, TaskType,
 };
 use sensor_service::*;
@@ -135,6 +134,20 @@ impl SensorApi {
         Ok(id)
     }
 
+    /// A handle died: cancel the subscriptions that send to it.
+    fn on_death(&self, handle: u32) {
+        for sub in self
+            .subscriptions
+            .lock()
+            .iter()
+            .filter(|s| s.to.handle == handle)
+        {
+            sub.cancelled.store(true, Ordering::Release);
+        }
+    }
+}
+
+impl CallHandler for SensorApi {
     fn handle(
         &self,
         code: u32,
@@ -167,30 +180,6 @@ impl SensorApi {
             _ => return Err(Error::Invalid),
         }
         Ok(())
-    }
-
-    /// A handle died: cancel the subscriptions that send to it.
-    fn on_death(&self, handle: u32) {
-        for sub in self
-            .subscriptions
-            .lock()
-            .iter()
-            .filter(|s| s.to.handle == handle)
-        {
-            sub.cancelled.store(true, Ordering::Release);
-        }
-    }
-}
-
-impl IServerProxy for SensorApi {
-    fn invoke(
-        &self,
-        code: u32,
-        origin: &Origin,
-        r: &mut dyn IpcReader,
-        w: &mut dyn IpcWriter,
-    ) -> i32 {
-        code_of(&self.handle(code, origin, r, w))
     }
 }
 

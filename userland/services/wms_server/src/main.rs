@@ -17,12 +17,11 @@ use core::time::Duration;
 use samgr::broadcast::{self, Consumer, PubSubInterface, Topic};
 use samgr::client::send_oneway_to;
 use samgr::endpoint::{Endpoint, EndpointKind};
-use samgr::errno::code_of;
 use samgr::ipc::{IpcReader, IpcWriter};
 use samgr::os::Mutex;
 use samgr::task::{LEVEL_HIGH, PRI_NORMAL};
 use samgr::{
-    Api, BootStatus, Error, IServerProxy, Identity, Origin, Request, Samgr, Service, TaskConfig,
+    Api, BootStatus, CallHandler, Error, Identity, Origin, Request, Samgr, Service, TaskConfig,
     TaskType,
 };
 use wms_server::{IMS_SERVICE, TOPIC_FOCUS, WMS_SERVICE, Windows, ims, wms};
@@ -92,7 +91,9 @@ impl WmsApi {
             pubsub.publish(TOPIC_FOCUS, &data);
         }
     }
+}
 
+impl CallHandler for WmsApi {
     fn handle(
         &self,
         code: u32,
@@ -150,18 +151,6 @@ impl WmsApi {
     }
 }
 
-impl IServerProxy for WmsApi {
-    fn invoke(
-        &self,
-        code: u32,
-        origin: &Origin,
-        r: &mut dyn IpcReader,
-        w: &mut dyn IpcWriter,
-    ) -> i32 {
-        code_of(&self.handle(code, origin, r, w))
-    }
-}
-
 samgr::exported_interface!(WmsApi);
 
 /// The IMS interface and its focus consumer.
@@ -172,7 +161,7 @@ struct ImsApi {
     sequence: AtomicU64,
 }
 
-impl ImsApi {
+impl CallHandler for ImsApi {
     fn handle(
         &self,
         code: u32,
@@ -241,18 +230,6 @@ impl Consumer for ImsApi {
         let window = u32::from_le_bytes([a, b, c, d]);
         let owner = u32::from_le_bytes([e, f, g, h]);
         *self.focus.lock() = (window != 0).then_some((window, owner));
-    }
-}
-
-impl IServerProxy for ImsApi {
-    fn invoke(
-        &self,
-        code: u32,
-        origin: &Origin,
-        r: &mut dyn IpcReader,
-        w: &mut dyn IpcWriter,
-    ) -> i32 {
-        code_of(&self.handle(code, origin, r, w))
     }
 }
 

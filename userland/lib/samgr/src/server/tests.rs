@@ -1,7 +1,8 @@
 //! Host tests of the samgr server with a fake CMS.
 
 use super::*;
-use crate::errno::{EC_INVALID, EC_NOSERVICE, EC_PERMISSION};
+use crate::errno::{EC_INVALID, EC_NOSERVICE, EC_PERMISSION, EC_SUCCESS};
+use crate::ipc::IServerProxy;
 use crate::ipc::MemIo;
 use crate::policy::read_policies;
 use crate::protocol::{read_identity, write_header, write_name};

@@ -2,7 +2,7 @@
 //! HandleIpc path, token bucket, uid policies, SysCaps, the in-memory codec.
 
 use super::*;
-use crate::errno::{EC_INVALID, EC_SUCCESS};
+use crate::errno::{EC_INVALID, EC_NOSERVICE, EC_SUCCESS, Error};
 use crate::ipc::IoError;
 use crate::policy::{PolicyTrans, UID_SIZE, judge_policy, read_policies, write_policies};
 use crate::remote::SaName;
@@ -10,8 +10,9 @@ use crate::syscap::{MAX_SYSCAP_NUM_PER_REPLY, SysCapTable};
 use crate::task::PRI_NORMAL;
 use crate::token_bucket::{BucketStatus, TokenBucket};
 use crate::{
-    DEFAULT_VERSION, IServerProxy, IpcReader, IpcWriter, MemIo, Origin, SERVER_IMPL_VER,
-    SERVER_PROXY_VER, ServiceRegistry, current_queue, handler, send_shared_direct_request,
+    CallHandler, DEFAULT_VERSION, IServerProxy, IpcReader, IpcWriter, MemIo, Origin,
+    SERVER_IMPL_VER, SERVER_PROXY_VER, ServiceRegistry, current_queue, handler,
+    send_shared_direct_request,
 };
 use abi::liteipc::SvcIdentity;
 use std::sync::mpsc;
@@ -28,23 +29,21 @@ impl IUnknown for Adder {
     }
 }
 
-impl IServerProxy for Adder {
-    fn invoke(
+impl CallHandler for Adder {
+    fn handle(
         &self,
         code: u32,
         origin: &Origin,
         request: &mut dyn IpcReader,
         reply: &mut dyn IpcWriter,
-    ) -> i32 {
+    ) -> Result<(), Error> {
         if code != 1 {
-            return EC_INVALID;
+            return Err(Error::NoService);
         }
-        let (Ok(a), Ok(b)) = (request.pop_i32(), request.pop_i32()) else {
-            return EC_INVALID;
-        };
-        let _ = reply.push_i32(a + b);
-        let _ = reply.push_u32(origin.uid);
-        EC_SUCCESS
+        let (a, b) = (request.pop_i32()?, request.pop_i32()?);
+        reply.push_i32(a + b)?;
+        reply.push_u32(origin.uid)?;
+        Ok(())
     }
 }
 
@@ -211,6 +210,29 @@ fn server_proxy_needs_the_version_bit() {
     assert!(Api::new(Pretender).server_proxy().is_none());
     assert!(Api::new(WrongVersion).server_proxy().is_none());
     assert!(Api::new(Adder).query_interface(SERVER_PROXY_VER).is_ok());
+}
+
+#[test]
+fn a_call_handler_is_a_server_proxy_answering_ec_codes() {
+    let origin = Origin {
+        uid: 5,
+        ..Origin::default()
+    };
+    let call = |code: u32, args: &[i32]| {
+        let mut request = MemIo::new();
+        for &arg in args {
+            request.push_i32(arg).unwrap();
+        }
+        let mut reply = MemIo::new();
+        let status = Adder.invoke(code, &origin, &mut request, &mut reply);
+        (status, reply)
+    };
+    let (status, mut reply) = call(1, &[2, 3]);
+    assert_eq!(status, EC_SUCCESS);
+    assert_eq!((reply.pop_i32(), reply.pop_u32()), (Ok(5), Ok(5)));
+    // An `Err` becomes its code; a codec error is `Error::Invalid`.
+    assert_eq!(call(2, &[2, 3]).0, EC_NOSERVICE);
+    assert_eq!(call(1, &[2]).0, EC_INVALID);
 }
 
 #[test]
