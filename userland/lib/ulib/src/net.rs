@@ -13,6 +13,7 @@ use abi::Errno;
 use abi::socket::{
     AF_UNIX, MAX_SOCKET_PATH, MSG_DONTWAIT, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET,
 };
+use alloc::vec::Vec;
 use core::time::Duration;
 
 pub use abi::socket::{
@@ -73,6 +74,35 @@ impl UnixSeqPacketListener {
     /// connection inherits the listener's blocking mode.
     pub fn accept(&self) -> Result<UnixSeqPacket, Errno> {
         sys::net::accept(self.fd.0).map(|fd| UnixSeqPacket { fd: OwnedFd(fd) })
+    }
+
+    /// Takes every connection queued on this non-blocking listener, for a daemon's poll
+    /// loop: each is made non-blocking and comes with its peer's credentials; once `room`
+    /// connections are taken, later ones are closed at once (`who: too many connections;
+    /// refused pid N` on the console), and a connection whose peer has already gone is
+    /// dropped. Stops when the queue is empty, or at an error (logged as
+    /// `who: accept failed`).
+    pub fn accept_queued(&self, who: &str, room: usize) -> Vec<(UnixSeqPacket, Ucred)> {
+        let mut taken = Vec::new();
+        loop {
+            let socket = match self.accept() {
+                Ok(s) => s,
+                Err(Errno::EAGAIN) => return taken,
+                Err(e) => {
+                    crate::println!("{who}: accept failed: {e:?}");
+                    return taken;
+                }
+            };
+            let Ok(cred) = socket.peer_cred() else {
+                continue;
+            };
+            if taken.len() >= room {
+                crate::println!("{who}: too many connections; refused pid {}", cred.pid);
+                continue;
+            }
+            let _ = socket.set_nonblocking(true);
+            taken.push((socket, cred));
+        }
     }
 
     /// Sets or clears non-blocking mode (`accept` then fails with EAGAIN instead of waiting).

@@ -172,20 +172,8 @@ impl Daemon {
     }
 
     fn accept_all(&mut self) {
-        loop {
-            let socket = match self.listener.accept() {
-                Ok(s) => s,
-                Err(Errno::EAGAIN) => return,
-                Err(e) => return println!("dpms: accept failed: {e:?}"),
-            };
-            let Ok(cred) = socket.peer_cred() else {
-                continue;
-            };
-            if self.connections.len() >= MAX_CONNECTIONS {
-                println!("dpms: too many connections; refused pid {}", cred.pid);
-                continue;
-            }
-            let _ = socket.set_nonblocking(true);
+        let room = MAX_CONNECTIONS.saturating_sub(self.connections.len());
+        for (socket, cred) in self.listener.accept_queued("dpms", room) {
             self.connections.push(Connection {
                 socket,
                 cred,

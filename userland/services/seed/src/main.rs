@@ -147,20 +147,8 @@ impl Seed {
     }
 
     fn accept_all(&mut self) {
-        loop {
-            let socket = match self.listener.accept() {
-                Ok(s) => s,
-                Err(Errno::EAGAIN) => return,
-                Err(e) => return println!("seed: accept failed: {e:?}"),
-            };
-            let Ok(cred) = socket.peer_cred() else {
-                continue;
-            };
-            if self.peers.len() >= MAX_PEERS {
-                println!("seed: too many connections; refused pid {}", cred.pid);
-                continue;
-            }
-            let _ = socket.set_nonblocking(true);
+        let room = MAX_PEERS.saturating_sub(self.peers.len());
+        for (socket, cred) in self.listener.accept_queued("seed", room) {
             let reaper = cred.pid == self.pid && !self.peers.iter().any(|p| p.reaper);
             self.peers.push(Peer {
                 socket,
