@@ -1,9 +1,15 @@
 //! Program glue for processes built on samgr: a `log` logger printing samgr's (and the
 //! program's) messages on the console as `<program>: <message>` (warnings and errors
-//! marked), and [`park`], which blocks the main thread for good once the services run
-//! (upstream's `while (1) pause();`).
+//! marked), [`park`], which blocks the main thread for good once the services run
+//! (upstream's `while (1) pause();`), and [`serve`], a service process's main thread from
+//! registration to that park.
 
 use crate::os::{Condvar, Mutex};
+use crate::{BootStatus, Error, Samgr};
+use core::time::Duration;
+
+/// How long [`serve`] waits for every service of the process to run.
+const BOOT_WAIT: Duration = Duration::from_secs(30);
 
 struct Logger {
     program: spin::Once<&'static str>,
@@ -52,6 +58,23 @@ pub fn init_logger(program: &'static str, level: log::LevelFilter) {
     if log::set_logger(&LOGGER).is_ok() {
         log::set_max_level(level);
     }
+}
+
+/// The rest of a service process's main thread, once its endpoint is installed: registers
+/// its services, features and APIs with `register`, bootstraps samgr, logs
+/// `<program>: BootStatus DYNAMIC` when they all run (waiting at most 30 s) and parks for
+/// good. Returns only if `register` fails: the exit status 1, the error logged.
+pub fn serve(program: &str, register: impl FnOnce(&Samgr) -> Result<(), Error>) -> i32 {
+    let samgr = Samgr::instance();
+    if let Err(e) = register(samgr) {
+        log::error!("{program}: cannot register: {e}");
+        return 1;
+    }
+    samgr.bootstrap();
+    if samgr.wait_for_status(BootStatus::Dynamic, BOOT_WAIT) {
+        log::info!("{program}: BootStatus DYNAMIC");
+    }
+    park()
 }
 
 /// Blocks the calling thread for good (the process lives on in its other threads).

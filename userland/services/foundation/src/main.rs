@@ -17,13 +17,12 @@ extern crate alloc;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
-use core::time::Duration;
 use foundation::{SYSCAP_FILE, parse_syscaps};
 use samgr::endpoint::{Endpoint, EndpointKind, context};
 use samgr::server::{Cms, SamgrServer};
 use samgr::syscap::SysCapTable;
 use samgr::task::{LEVEL_HIGH, PRI_ABOVE_NORMAL};
-use samgr::{Api, BootStatus, Error, Identity, Request, Samgr, Service, TaskConfig, TaskType};
+use samgr::{Api, Error, Identity, Request, Service, TaskConfig, TaskType};
 
 /// The kernel side of the server: `IPC_CMS_CMD` on this process's LiteIPC context.
 struct KernelCms;
@@ -106,21 +105,10 @@ fn main() -> i32 {
     endpoint.on_handle_death(move |handle| {
         watcher.on_endpoint_death(handle);
     });
-    let samgr = Samgr::instance();
-    if let Err(e) = samgr
-        .register_service(Arc::new(SamgrService))
-        .and_then(|()| {
-            samgr.register_default_feature_api(samgr::remote::SAMGR_SERVICE, Api::from_arc(server))
-        })
-    {
-        log::error!("foundation: cannot register samgr: {e}");
-        return 1;
-    }
-    samgr.bootstrap();
-    if samgr.wait_for_status(BootStatus::Dynamic, Duration::from_secs(30)) {
-        log::info!("foundation: BootStatus DYNAMIC");
-    }
-    samgr::console::park()
+    samgr::console::serve("foundation", |samgr| {
+        samgr.register_service(Arc::new(SamgrService))?;
+        samgr.register_default_feature_api(samgr::remote::SAMGR_SERVICE, Api::from_arc(server))
+    })
 }
 
 ulib::entry!(main);

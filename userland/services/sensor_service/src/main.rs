@@ -20,8 +20,7 @@ use samgr::ipc::{IpcReader, IpcWriter};
 use samgr::os::Mutex;
 use samgr::task::{LEVEL_HIGH, PRI_NORMAL};
 use samgr::{
-    Api, BootStatus, CallHandler, Error, Feature, Identity, Origin, Request, Samgr, Service,
-    TaskConfig, TaskType,
+    Api, CallHandler, Error, Feature, Identity, Origin, Request, Service, TaskConfig, TaskType,
 };
 use sensor_service::*;
 
@@ -201,21 +200,11 @@ fn main() -> i32 {
     });
     let watcher = api.clone();
     endpoint.on_handle_death(move |handle| watcher.on_death(handle));
-    let samgr = Samgr::instance();
-    let setup = || -> Result<(), Error> {
+    samgr::console::serve("sensor_service", |samgr| {
         samgr.register_service(Arc::new(SensorSvc))?;
         samgr.register_feature(SENSOR_SERVICE, Arc::new(SensorFeatureImpl))?;
         samgr.register_feature_api(SENSOR_SERVICE, Some(SENSOR_FEATURE), Api::from_arc(api))
-    };
-    if let Err(e) = setup() {
-        log::error!("sensor_service: cannot register: {e}");
-        return 1;
-    }
-    samgr.bootstrap();
-    if samgr.wait_for_status(BootStatus::Dynamic, Duration::from_secs(30)) {
-        log::info!("sensor_service: BootStatus DYNAMIC");
-    }
-    samgr::console::park()
+    })
 }
 
 ulib::entry!(main);

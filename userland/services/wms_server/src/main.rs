@@ -21,8 +21,7 @@ use samgr::ipc::{IpcReader, IpcWriter};
 use samgr::os::Mutex;
 use samgr::task::{LEVEL_HIGH, PRI_NORMAL};
 use samgr::{
-    Api, BootStatus, CallHandler, Error, Identity, Origin, Request, Samgr, Service, TaskConfig,
-    TaskType,
+    Api, CallHandler, Error, Identity, Origin, Request, Samgr, Service, TaskConfig, TaskType,
 };
 use wms_server::{IMS_SERVICE, TOPIC_FOCUS, WMS_SERVICE, Windows, ims, wms};
 
@@ -241,7 +240,6 @@ fn main() -> i32 {
         log::error!("wms_server: no endpoint: {e}");
         return 1;
     }
-    let samgr = Samgr::instance();
     let wms = Arc::new(WmsApi {
         windows: Mutex::new(Windows::new()),
         frame: AtomicU64::new(0),
@@ -252,23 +250,13 @@ fn main() -> i32 {
         listeners: Mutex::new(Vec::new()),
         sequence: AtomicU64::new(0),
     });
-    let setup = || -> Result<(), Error> {
+    samgr::console::serve("wms_server", |samgr| {
         broadcast::install(samgr)?;
         samgr.register_service(Arc::new(PlainService(WMS_SERVICE)))?;
         samgr.register_default_feature_api(WMS_SERVICE, Api::from_arc(wms))?;
         samgr.register_service(Arc::new(ImsService(ims.clone())))?;
-        samgr.register_default_feature_api(IMS_SERVICE, Api::from_arc(ims.clone()))?;
-        Ok(())
-    };
-    if let Err(e) = setup() {
-        log::error!("wms_server: cannot register services: {e}");
-        return 1;
-    }
-    samgr.bootstrap();
-    if samgr.wait_for_status(BootStatus::Dynamic, Duration::from_secs(30)) {
-        log::info!("wms_server: BootStatus DYNAMIC");
-    }
-    samgr::console::park()
+        samgr.register_default_feature_api(IMS_SERVICE, Api::from_arc(ims))
+    })
 }
 
 ulib::entry!(main);

@@ -16,10 +16,7 @@ use samgr::endpoint::{Endpoint, EndpointKind};
 use samgr::errno::{EC_INVALID, EC_SUCCESS};
 use samgr::ipc::{IoError, IpcReader, IpcWriter};
 use samgr::task::{LEVEL_HIGH, PRI_BELOW_NORMAL, PRI_NORMAL};
-use samgr::{
-    Api, BootStatus, Feature, IServerProxy, Identity, Origin, Request, Samgr, Service, TaskConfig,
-    TaskType,
-};
+use samgr::{Api, Feature, IServerProxy, Identity, Origin, Request, Service, TaskConfig, TaskType};
 use samgr_test_svc::*;
 
 struct Plain {
@@ -147,8 +144,7 @@ fn main() -> i32 {
         endpoint.set_flow_control(rate, burst);
         log::info!("samgr_test_svc: flow control {rate}/s, burst {burst}");
     }
-    let samgr = Samgr::instance();
-    let setup = || -> Result<(), samgr::Error> {
+    samgr::console::serve("samgr_test_svc", |samgr| {
         samgr.register_service(Arc::new(Plain {
             name: SERVICE,
             priority: PRI_NORMAL,
@@ -165,18 +161,8 @@ fn main() -> i32 {
             name: SYSTEM_SERVICE,
             priority: PRI_BELOW_NORMAL,
         }))?;
-        samgr.register_default_feature_api(SYSTEM_SERVICE, Api::new(FixedApi("system")))?;
-        Ok(())
-    };
-    if let Err(e) = setup() {
-        log::error!("samgr_test_svc: cannot register: {e}");
-        return 1;
-    }
-    samgr.bootstrap();
-    if samgr.wait_for_status(BootStatus::Dynamic, Duration::from_secs(30)) {
-        log::info!("samgr_test_svc: BootStatus DYNAMIC");
-    }
-    samgr::console::park()
+        samgr.register_default_feature_api(SYSTEM_SERVICE, Api::new(FixedApi("system")))
+    })
 }
 
 ulib::entry!(main);
