@@ -481,6 +481,34 @@ impl Qemu {
         );
     }
 
+    /// Where the first `pattern` the console printed from byte `since` on starts (0: from
+    /// the start; [`Qemu::console`]'s length: only what comes next); fails the test if there
+    /// is none.
+    pub fn position(&self, since: usize, pattern: &str) -> usize {
+        self.console()
+            .get(since..)
+            .and_then(|tail| tail.find(pattern))
+            .map(|at| since + at)
+            .unwrap_or_else(|| panic!("{}", self.failure(&format!("no {pattern:?}"))))
+    }
+
+    /// Asserts that the first of each of `patterns` printed from byte `since` on came in
+    /// this order.
+    pub fn assert_in_order(&self, since: usize, patterns: &[impl AsRef<str>]) {
+        let at: Vec<usize> = patterns
+            .iter()
+            .map(|p| self.position(since, p.as_ref()))
+            .collect();
+        assert!(
+            at.windows(2).all(|w| w[0] < w[1]),
+            "{}",
+            self.failure(&format!(
+                "out of order: {:?} at {at:?}",
+                patterns.iter().map(AsRef::as_ref).collect::<Vec<&str>>()
+            ))
+        );
+    }
+
     /// Everything the console printed so far, `\r` removed.
     pub fn console(&self) -> String {
         self.console.text()

@@ -152,15 +152,6 @@ fn wait_handshake(qemu: &mut Qemu, mark: usize, n: u32) {
     wait_since(qemu, mark, &format!("dpms: seed ready (handshake {n})"));
 }
 
-/// Console offset of the first `pattern` after `mark`.
-fn position(qemu: &Qemu, mark: usize, pattern: &str) -> usize {
-    qemu.console()
-        .get(mark..)
-        .and_then(|tail| tail.find(pattern))
-        .map(|at| mark + at)
-        .unwrap_or_else(|| panic!("{}", qemu.failure(&format!("no {pattern:?}"))))
-}
-
 /// Boots and waits until both daemons shook hands and init's jobs are done.
 fn boot_ready(config_path: Option<&str>) -> Qemu {
     let mut qemu = boot(config_path);
@@ -307,13 +298,14 @@ fn requests_queued_while_seed_is_down_are_delivered_in_order() {
     }
     wait_since(&mut qemu, m, &format!("dpms: page {first} closed"));
     // seed got them in the order they were asked for.
-    let forks: Vec<usize> = queued
+    let forks: Vec<String> = queued
         .iter()
-        .map(|id| position(&qemu, m, &format!("seed: fork page {id} (page://q")))
+        .map(|id| format!("seed: fork page {id} (page://q"))
         .collect();
-    assert!(forks.windows(2).all(|w| w[0] < w[1]), "forks out of order");
-    let kill = position(&qemu, m, &format!("seed: kill page {first} "));
-    assert!(forks[2] < kill, "the close was asked for after the opens");
+    qemu.assert_in_order(m, &forks);
+    let last_fork = qemu.position(m, &forks[2]);
+    let kill = qemu.position(m, &format!("seed: kill page {first} "));
+    assert!(last_fork < kill, "the close was asked for after the opens");
     let rows = list(&mut qemu);
     assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), queued);
     let pids: Vec<u32> = rows.iter().map(|r| r.pid.expect("pid")).collect();
@@ -328,18 +320,16 @@ fn requests_queued_while_seed_is_down_are_delivered_in_order() {
 #[test]
 fn pagemanagerd_first_then_seed() {
     let mut qemu = boot_ready(Some("/etc/test/pages_dpms_first.cfg"));
-    let order = [
-        "dpms: seed is not up (ECONNREFUSED); waiting for \"seed start\"",
-        "seed: listening on /dev/socket/seed",
-        "seed: sent \"seed start\" to pagemanagerd",
-        "dpms: seed start",
-        "seed: pagemanagerd start",
-        "dpms: seed ready (handshake 1)",
-    ]
-    .map(|line| position(&qemu, 0, line));
-    assert!(
-        order.windows(2).all(|w| w[0] < w[1]),
-        "handshake out of order: {order:?}"
+    qemu.assert_in_order(
+        0,
+        &[
+            "dpms: seed is not up (ECONNREFUSED); waiting for \"seed start\"",
+            "seed: listening on /dev/socket/seed",
+            "seed: sent \"seed start\" to pagemanagerd",
+            "dpms: seed start",
+            "seed: pagemanagerd start",
+            "dpms: seed ready (handshake 1)",
+        ],
     );
     let (_, state, _) = open(&mut qemu, "page://x");
     assert_eq!(state, "running");
@@ -383,18 +373,16 @@ fn pagemanagerd_first_then_seed() {
 #[test]
 fn seed_first_then_pagemanagerd() {
     let mut qemu = boot_ready(Some("/etc/test/pages_seed_first.cfg"));
-    let order = [
-        "seed: listening on /dev/socket/seed",
-        "seed: pagemanagerd is not up (ECONNREFUSED); waiting for \"pagemanagerd start\"",
-        "dpms: pagemanagerd listening on /dev/socket/dpms",
-        "dpms: sent \"pagemanagerd start\" to seed",
-        "seed: pagemanagerd start",
-        "dpms: seed ready (handshake 1)",
-    ]
-    .map(|line| position(&qemu, 0, line));
-    assert!(
-        order.windows(2).all(|w| w[0] < w[1]),
-        "handshake out of order: {order:?}"
+    qemu.assert_in_order(
+        0,
+        &[
+            "seed: listening on /dev/socket/seed",
+            "seed: pagemanagerd is not up (ECONNREFUSED); waiting for \"pagemanagerd start\"",
+            "dpms: pagemanagerd listening on /dev/socket/dpms",
+            "dpms: sent \"pagemanagerd start\" to seed",
+            "seed: pagemanagerd start",
+            "dpms: seed ready (handshake 1)",
+        ],
     );
     assert!(
         !qemu.console().contains("dpms: seed start"),

@@ -63,15 +63,27 @@ impl UnixSeqPacketListener {
     /// Binds to `path` (EADDRINUSE if it exists; its directory must exist) and listens.
     /// The path disappears when the listener is closed.
     pub fn bind(path: &str) -> Result<UnixSeqPacketListener, Errno> {
+        UnixSeqPacketListener::bind_with(path, false)
+    }
+
+    /// Like [`UnixSeqPacketListener::bind`], but non-blocking from the start: for a
+    /// daemon's poll loop, which takes connections with
+    /// [`UnixSeqPacketListener::accept_queued`].
+    pub fn bind_nonblocking(path: &str) -> Result<UnixSeqPacketListener, Errno> {
+        UnixSeqPacketListener::bind_with(path, true)
+    }
+
+    fn bind_with(path: &str, nonblocking: bool) -> Result<UnixSeqPacketListener, Errno> {
         check_path(path)?;
-        let fd = OwnedFd::socket(SOCK_SEQPACKET, false)?;
+        let fd = OwnedFd::socket(SOCK_SEQPACKET, nonblocking)?;
         sys::net::bind(fd.0, path.as_bytes())?;
         sys::net::listen(fd.0, DEFAULT_BACKLOG)?;
         Ok(UnixSeqPacketListener { fd })
     }
 
-    /// Takes the next connection (blocks unless non-blocking: then EAGAIN if none). The
-    /// connection inherits the listener's blocking mode.
+    /// Takes the next connection (blocks, unless the listener was made with
+    /// [`UnixSeqPacketListener::bind_nonblocking`]: then EAGAIN if none). The connection
+    /// inherits the listener's blocking mode.
     pub fn accept(&self) -> Result<UnixSeqPacket, Errno> {
         sys::net::accept(self.fd.0).map(|fd| UnixSeqPacket { fd: OwnedFd(fd) })
     }
@@ -103,11 +115,6 @@ impl UnixSeqPacketListener {
             let _ = socket.set_nonblocking(true);
             taken.push((socket, cred));
         }
-    }
-
-    /// Sets or clears non-blocking mode (`accept` then fails with EAGAIN instead of waiting).
-    pub fn set_nonblocking(&self, on: bool) -> Result<(), Errno> {
-        sys::net::set_nonblock(self.fd.0, on).map(drop)
     }
 
     /// The descriptor, for [`poll`] (readable: a connection is waiting).

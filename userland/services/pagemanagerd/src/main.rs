@@ -84,17 +84,13 @@ struct Daemon {
 }
 
 fn main() -> i32 {
-    let listener = match UnixSeqPacketListener::bind(DPMS_SOCKET) {
+    let listener = match UnixSeqPacketListener::bind_nonblocking(DPMS_SOCKET) {
         Ok(l) => l,
         Err(e) => {
             println!("dpms: cannot listen on {DPMS_SOCKET}: {e:?}");
             return 1;
         }
     };
-    if let Err(e) = listener.set_nonblocking(true) {
-        println!("dpms: {DPMS_SOCKET}: non-blocking: {e:?}");
-        return 1;
-    }
     println!(
         "dpms: pagemanagerd listening on {DPMS_SOCKET} (pid {})",
         process::getpid()

@@ -63,17 +63,13 @@ struct Seed {
 }
 
 fn main() -> i32 {
-    let listener = match UnixSeqPacketListener::bind(SEED_SOCKET) {
+    let listener = match UnixSeqPacketListener::bind_nonblocking(SEED_SOCKET) {
         Ok(l) => l,
         Err(e) => {
             println!("seed: cannot listen on {SEED_SOCKET}: {e:?}");
             return 1;
         }
     };
-    if let Err(e) = listener.set_nonblocking(true) {
-        println!("seed: {SEED_SOCKET}: non-blocking: {e:?}");
-        return 1;
-    }
     let pid = process::getpid().as_raw();
     println!("seed: listening on {SEED_SOCKET} (pid {pid})");
     // The reaper's channel is a connection to our own listener, accepted by the loop.
