@@ -10,10 +10,13 @@
 //! every router (FEATURE/PUT, which answers with the feature's uid policies), then receives:
 //!
 //! Dispatch (boss thread) → per-caller token bucket (flow control; refused: `EC_BUSY` reply)
-//! → router by token (unknown: `EC_NOSERVICE`) → [`send_shared_direct_request`] to the
+//! → router by token (unknown: `EC_NOSERVICE`) → `send_shared_direct_request` to the
 //! router's service queue (full: `EC_BUSY`) → HandleIpc on that service's thread → uid policy
 //! (except for samgr itself; refused: `EC_PERMISSION`) → `invoke(code, origin, request, reply)`
 //! → the reply (status first, see [`protocol`](crate::protocol)) unless the call was one-way.
+//!
+//! This file holds the endpoint and its routers; `boss` the boss thread (registration,
+//! receiving, deaths), `dispatch` the way of a request from the boss thread to `invoke`.
 //!
 //! Waiting for samgr blocks in `IPC_WAIT_CMS`; nothing sleeps and retries. The boss thread
 //! is the process's IPC thread, so death notifications come to it: the death of handle 0
@@ -29,28 +32,27 @@
 //! passes the identity it returns in a request (as an `OBJ_SVC`, which grants the receiver
 //! access).
 
+mod boss;
+mod dispatch;
+
 use crate::client::RemoteProxy;
-use crate::errno::{EC_BUSY, EC_NOSERVICE, EC_PERMISSION, EC_SUCCESS, Error};
-use crate::exchange::send_shared_direct_request;
-use crate::ipc::{IServerProxy, Origin};
-use crate::ipc_io::MsgReader;
+use crate::errno::Error;
+use crate::ipc::IServerProxy;
 use crate::iunknown::Api;
-use crate::message::{Identity, Request, Response, handler};
+use crate::message::Identity;
 use crate::os::{Condvar, Mutex};
-use crate::policy::{PolicyTrans, judge_policy};
-use crate::protocol::SAMGR_MSG_LIMIT;
-use crate::remote::{INVALID_HANDLE, SAMGR_HANDLE, SAMGR_SERVICE, SaName, ServiceRegistry};
+use crate::policy::PolicyTrans;
+use crate::remote::{INVALID_HANDLE, SaName, ServiceRegistry};
 use crate::samgr::Samgr;
-use crate::task::{PRI_ABOVE_NORMAL, os_priority};
-use crate::token_bucket::{BucketStatus, MAX_BUCKET_RATE, MAX_BURST_RATE, TokenBucket};
+use crate::token_bucket::{MAX_BUCKET_RATE, MAX_BURST_RATE, TokenBucket};
 use abi::Errno;
-use abi::liteipc::{DEFAULT_POOL_SIZE, SvcIdentity, msg_type};
+use abi::liteipc::{DEFAULT_POOL_SIZE, SvcIdentity};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::time::Duration;
-use liteipc::{IpcContext, IpcIo, Message};
+use liteipc::IpcContext;
 
 /// Name of the samgr server's endpoint.
 pub const SAMGR_ENDPOINT: &str = "samgr";
@@ -63,8 +65,6 @@ pub const MAX_REGISTER_ATTEMPTS: u32 = 3;
 pub const EXIT_REGISTER_FAILED: i32 = 3;
 /// Exit status of a samgr that could not become the CMS.
 pub const EXIT_NOT_CMS: i32 = 4;
-/// Calling processes whose flow-control buckets are remembered.
-const MAX_BUCKETS: usize = 64;
 /// How long [`Endpoint::add_callback`] waits for the endpoint's handle.
 const CALLBACK_WAIT: Duration = Duration::from_secs(10);
 
@@ -363,202 +363,6 @@ impl Endpoint {
         }
     }
 
-    fn start_boss(&'static self) {
-        let start = {
-            let mut state = self.state.lock();
-            !core::mem::replace(&mut state.boss_started, true)
-        };
-        if !start {
-            return;
-        }
-        let spawned = crate::os::spawn("boss", os_priority(PRI_ABOVE_NORMAL), 0x1000, move || {
-            log::info!("samgr: boss thread started ({})", self.name);
-            self.boss()
-        });
-        match spawned {
-            Ok(()) => {}
-            Err(e) => {
-                log::error!("samgr: cannot start the boss thread: {e}");
-                self.state.lock().boss_started = false;
-            }
-        }
-    }
-
-    /// The boss thread (upstream `Receive`): register, then serve.
-    fn boss(&'static self) {
-        match self.kind {
-            EndpointKind::Samgr => self.become_cms(),
-            EndpointKind::Client => self.register_all(),
-        }
-        loop {
-            let msg = match self.ctx.receive() {
-                Ok(msg) => msg,
-                Err(Errno::EINTR) => continue,
-                // No samgr (LiteIPC refuses every transfer then): wait for the next one.
-                Err(Errno::EINVAL) if self.kind == EndpointKind::Client => {
-                    let _ = self.ctx.wait_cms(0);
-                    continue;
-                }
-                Err(e) => {
-                    log::error!("samgr: boss thread cannot receive: {e:?}");
-                    return;
-                }
-            };
-            match msg.msg_type() {
-                msg_type::MT_REQUEST => self.dispatch(msg),
-                msg_type::MT_DEATH_NOTIFY => {
-                    let handle = msg.dead_handle();
-                    if handle == SAMGR_HANDLE {
-                        // LiteIPC frees buffers only while a CMS exists (upstream checks the
-                        // CMS first in IPC_SEND_RECV_MSG): keep it until the next samgr is up.
-                        let _ = self.ctx.wait_cms(0);
-                    }
-                    drop(msg);
-                    self.on_death(handle);
-                }
-                _ => drop(msg),
-            }
-        }
-    }
-
-    /// Upstream `RegisterSamgrEndpoint`: the CMS with the 256-byte limit, handle 0. A samgr
-    /// that cannot be the CMS exits so init restarts it.
-    fn become_cms(&self) {
-        if let Err(e) = self.ctx.set_cms(SAMGR_MSG_LIMIT) {
-            log::error!("samgr: IPC_SET_CMS failed: {e:?}");
-            exit(EXIT_NOT_CMS);
-        }
-        if let Err(e) = self.ctx.set_ipc_thread() {
-            log::error!("samgr: IPC_SET_IPC_THREAD failed: {e:?}");
-            exit(EXIT_NOT_CMS);
-        }
-        self.set_running(SAMGR_HANDLE);
-        log::info!("samgr: EP handle obtained: {SAMGR_HANDLE} (samgr is the CMS)");
-    }
-
-    fn set_running(&self, handle: u32) {
-        let mut state = self.state.lock();
-        state.handle = handle;
-        state.running = true;
-        state.registrations += 1;
-        drop(state);
-        self.changed.notify_all();
-    }
-
-    /// Upstream `RegisterRemoteEndpoint` + `RegisterRemoteFeatures`: waits for samgr (blocking
-    /// in `IPC_WAIT_CMS`), becomes the IPC thread, gets the handle, registers every router.
-    fn register_all(&'static self) {
-        let mut failures = 0;
-        let mut ipc_thread = false;
-        let handle = loop {
-            if let Err(e) = self.ctx.wait_cms(0) {
-                log::warn!("samgr: waiting for samgr: {e:?}");
-            }
-            if !ipc_thread {
-                match self.ctx.set_ipc_thread() {
-                    Ok(_) => ipc_thread = true,
-                    Err(e) => log::warn!("samgr: IPC_SET_IPC_THREAD: {e:?}"),
-                }
-            }
-            match crate::client::register_endpoint() {
-                Ok(handle) if ipc_thread => break handle,
-                Ok(_) => {}
-                Err(e) => log::warn!("samgr: endpoint registration failed: {e}"),
-            }
-            failures += 1;
-            if failures >= MAX_REGISTER_ATTEMPTS {
-                log::error!("samgr: endpoint registration failed {failures} times, exiting");
-                exit(EXIT_REGISTER_FAILED);
-            }
-        };
-        self.set_running(handle);
-        log::info!("samgr: EP handle obtained: {handle} ({})", self.name);
-        let pending: Vec<usize> = {
-            let state = self.state.lock();
-            state
-                .routers
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.as_ref().is_some_and(|r| !r.registered))
-                .map(|(token, _)| token)
-                .collect()
-        };
-        let count = pending
-            .iter()
-            .filter(|&&token| self.register_router(token))
-            .count();
-        log::info!(
-            "samgr: features registered: {count} of {} router(s), handle {handle}",
-            pending.len()
-        );
-    }
-
-    /// FEATURE/PUT for router `token`; keeps the policies samgr answers.
-    fn register_router(&'static self, token: usize) -> bool {
-        let name = {
-            let state = self.state.lock();
-            match state.routers.get(token).and_then(Option::as_ref) {
-                Some(router) => router.name.clone(),
-                None => return false,
-            }
-        };
-        match crate::client::put_feature(&name, token as u32) {
-            Ok(registration) => {
-                let policies = registration.policies.len();
-                let mut state = self.state.lock();
-                if let Some(Some(router)) = state.routers.get_mut(token) {
-                    router.policies = registration.policies;
-                    router.registered = true;
-                }
-                log::info!(
-                    "samgr: feature registered: {} -> handle {} token {}, {} policy(ies)",
-                    display(&name),
-                    registration.identity.handle,
-                    registration.identity.token,
-                    policies
-                );
-                true
-            }
-            Err(e) => {
-                log::warn!("samgr: registering {} failed: {e}", display(&name));
-                false
-            }
-        }
-    }
-
-    /// A death notification.
-    fn on_death(&'static self, handle: u32) {
-        if handle == SAMGR_HANDLE && self.kind == EndpointKind::Client {
-            log::warn!("samgr: samgr died, re-registering the endpoint and its routers");
-            {
-                let mut state = self.state.lock();
-                state.running = false;
-                for router in state.routers.iter_mut().flatten() {
-                    if matches!(router.target, Target::Service { .. }) {
-                        router.registered = false;
-                    }
-                }
-            }
-            self.register_all();
-            return;
-        }
-        let dead: Vec<Arc<RemoteProxy>> = {
-            let mut state = self.state.lock();
-            let (dead, alive) = core::mem::take(&mut state.proxies)
-                .into_iter()
-                .partition(|p| p.identity().handle == handle);
-            state.proxies = alive;
-            dead
-        };
-        for proxy in dead {
-            proxy.mark_dead();
-        }
-        let hooks = self.death_hooks.lock().clone();
-        for hook in hooks {
-            hook(handle);
-        }
-    }
-
     /// A cached client proxy for `name`, if still alive.
     pub(crate) fn cached_proxy(&self, name: &SaName) -> Option<Arc<RemoteProxy>> {
         let state = self.state.lock();
@@ -581,151 +385,6 @@ impl Endpoint {
         }
         self.start_boss();
     }
-
-    /// Upstream `Dispatch`, on the boss thread.
-    fn dispatch(&'static self, msg: Message<'static>) {
-        let token = msg.target().token as usize;
-        let caller = msg.pid();
-        let target = {
-            let mut state = self.state.lock();
-            let (rate, burst) = state.rate;
-            let bucket = match state.buckets.iter().position(|(pid, _)| *pid == caller) {
-                Some(i) => &mut state.buckets[i].1,
-                None => {
-                    if state.buckets.len() >= MAX_BUCKETS {
-                        state.buckets.remove(0);
-                    }
-                    state.buckets.push((caller, TokenBucket::new(rate, burst)));
-                    let last = state.buckets.len() - 1;
-                    &mut state.buckets[last].1
-                }
-            };
-            if bucket.check_message() == BucketStatus::Busy {
-                drop(state);
-                log::debug!("samgr: flow control: pid {caller} to token {token} refused");
-                reply_status(msg, EC_BUSY);
-                return;
-            }
-            match state.routers.get(token).and_then(Option::as_ref) {
-                None => None,
-                Some(Router {
-                    target: Target::Callback(proxy),
-                    ..
-                }) => Some(Err(proxy.clone())),
-                Some(Router {
-                    target: Target::Service { identity, .. },
-                    ..
-                }) => Some(Ok(identity.clone())),
-            }
-        };
-        match target {
-            None => {
-                log::warn!("samgr: router <{}, {token}> is NULL", self.name);
-                reply_status(msg, EC_NOSERVICE);
-            }
-            Some(Err(callback)) => {
-                let origin = origin_of(&msg);
-                self.invoke(msg, &*callback, &origin);
-            }
-            Some(Ok(identity)) => {
-                let slot = Arc::new(spin::Mutex::new(Some(msg)));
-                let theirs = slot.clone();
-                let request = Request::new(token as i16, 0);
-                let sent = send_shared_direct_request(
-                    &identity,
-                    &request,
-                    Response::default(),
-                    handler(move |_, _| {
-                        if let Some(msg) = theirs.lock().take() {
-                            self.handle_ipc(msg, token);
-                        }
-                    }),
-                );
-                if sent.is_err()
-                    && let Some(msg) = slot.lock().take()
-                {
-                    log::warn!(
-                        "samgr: router[{token}] service <{}, {}> is busy",
-                        identity.service_id,
-                        identity.feature_id
-                    );
-                    reply_status(msg, EC_BUSY);
-                }
-            }
-        }
-    }
-
-    /// Upstream `HandleIpc`, on the router's service thread.
-    fn handle_ipc(&self, msg: Message<'static>, token: usize) {
-        let router = {
-            let state = self.state.lock();
-            state
-                .routers
-                .get(token)
-                .and_then(Option::as_ref)
-                .and_then(|r| match &r.target {
-                    Target::Service { api, .. } => {
-                        Some((r.name.clone(), api.clone(), r.policies.clone()))
-                    }
-                    Target::Callback(_) => None,
-                })
-        };
-        let Some((name, api, policies)) = router else {
-            log::warn!("samgr: invalid IPC router {token}");
-            reply_status(msg, EC_NOSERVICE);
-            return;
-        };
-        let Some(proxy) = api.server_proxy() else {
-            reply_status(msg, EC_NOSERVICE);
-            return;
-        };
-        let origin = origin_of(&msg);
-        if name.service != SAMGR_SERVICE && !judge_policy(origin.uid, &policies) {
-            log::warn!(
-                "samgr: consumer uid<{}> has no permission to access <{}>",
-                origin.uid,
-                display(&name)
-            );
-            reply_status(msg, EC_PERMISSION);
-            return;
-        }
-        self.invoke(msg, proxy, &origin);
-    }
-
-    fn invoke(&self, msg: Message<'static>, proxy: &dyn IServerProxy, origin: &Origin) {
-        let mut reply = IpcIo::new();
-        let _ = reply.push_i32(EC_SUCCESS);
-        let status = proxy.invoke(msg.code(), origin, &mut MsgReader(&*msg), &mut reply);
-        if !msg.wants_reply() {
-            return;
-        }
-        if status != EC_SUCCESS {
-            reply.clear();
-            let _ = reply.push_i32(status);
-        }
-        if let Err(e) = msg.reply(&reply) {
-            log::debug!("samgr: reply to pid {} failed: {e:?}", origin.pid);
-        }
-    }
-}
-
-/// The sender of `msg`.
-fn origin_of(msg: &Message<'_>) -> Origin {
-    Origin {
-        pid: msg.pid(),
-        uid: msg.uid(),
-        gid: msg.gid(),
-        tid: msg.tid(),
-    }
-}
-
-/// Answers `msg` with only a status (if it wants an answer), freeing it.
-fn reply_status(msg: Message<'static>, status: i32) {
-    if msg.wants_reply() {
-        let mut io = IpcIo::new();
-        let _ = io.push_i32(status);
-        let _ = msg.reply(&io);
-    }
 }
 
 /// `service/feature` or `service` for logs.
@@ -734,16 +393,6 @@ pub fn display(name: &SaName) -> String {
         Some(feature) => alloc::format!("{}/{}", name.service, feature),
         None => name.service.clone(),
     }
-}
-
-#[cfg(not(any(test, feature = "std")))]
-fn exit(code: i32) -> ! {
-    ulib::process::exit(code)
-}
-
-#[cfg(any(test, feature = "std"))]
-fn exit(code: i32) -> ! {
-    std::process::exit(code)
 }
 
 /// The cross-process registry samgr calls (upstream `remote_register.c`): routers for

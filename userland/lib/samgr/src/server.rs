@@ -1,8 +1,9 @@
 //! The samgr server (upstream `samgr_server.c`, `sa_store.c`; seeds 001/002/004): what the
 //! `foundation` process serves at {0, 0, 0}. It is an ordinary exported interface
-//! ([`SamgrServer`] is a [`CallHandler`], so an [`IServerProxy`]) of the service named [`SAMGR_SERVICE`], routed by
-//! the process's "samgr" endpoint (see `endpoint`), so requests are handled on the samgr
-//! service's thread like any other (HandleIpc), without the uid policy check.
+//! ([`SamgrServer`] is a [`CallHandler`], so an [`IServerProxy`](crate::IServerProxy)) of
+//! the service named [`SAMGR_SERVICE`], routed by the process's "samgr" endpoint (see
+//! `endpoint`), so requests are handled on the samgr service's thread like any other
+//! (HandleIpc), without the uid policy check.
 //!
 //! - ENDPOINT/POST: a handle for the calling thread ([`Cms::gen_handle`]); the endpoint is
 //!   recorded with the caller's pid/uid and watched ([`Cms::watch`]), so its death reaches
