@@ -89,7 +89,7 @@ pub fn run(opts: &RunOptions) -> Result<ExitCode> {
 /// `-kernel`, or with `--sdcard` the SD card image (at its default path) through U-Boot.
 fn build(opts: &RunOptions, config: &QemuConfig) -> Result<Vec<String>> {
     if opts.sdcard {
-        let bios = sdcard::ensure_uboot()?;
+        let bios = setup::ensure_uboot()?;
         let disk = sdcard::build(&sdcard::ImageOptions::new(opts.profile))?;
         Ok(config.disk_args(&bios, &disk))
     } else {

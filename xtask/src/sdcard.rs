@@ -13,11 +13,11 @@
 //! changes yields a byte-identical image.
 
 use crate::image::{self, Profile};
-use crate::{Result, root, setup};
+use crate::{Result, root};
 use fatfs::{Date, DateTime, FatType, FileSystem, FormatVolumeOptions, FsOptions, Time};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use systest::{INITRAMFS_NAME, SDCARD_BOOTARGS, UBOOT_BIOS};
+use systest::{INITRAMFS_NAME, SDCARD_BOOTARGS};
 
 /// Image size without `--size`, in MiB.
 pub const DEFAULT_SIZE_MIB: u32 = 64;
@@ -26,8 +26,6 @@ pub const DEFAULT_SIZE_MIB: u32 = 64;
 pub const MIN_SIZE_MIB: u32 = 40;
 /// The largest image whose sectors (512 bytes) an MBR can count: just under 2 TiB.
 const MAX_SIZE_MIB: u32 = 2 * 1024 * 1024 - 1;
-/// The Debian package with [`UBOOT_BIOS`].
-const UBOOT_PACKAGE: &str = "u-boot-qemu";
 
 const SECTOR: u64 = 512;
 const MIB: u64 = 1024 * 1024;
@@ -466,23 +464,6 @@ impl<D> Seek for Slice<'_, D> {
         };
         self.pos = pos.ok_or_else(|| invalid("seek before the start of the partition"))?;
         Ok(self.pos)
-    }
-}
-
-/// U-Boot for QEMU's arm64 `virt` machine: installs Debian's `u-boot-qemu` when it is missing
-/// (with apt when root), and returns the path of its `u-boot.bin`.
-pub fn ensure_uboot() -> Result<PathBuf> {
-    let bios = PathBuf::from(UBOOT_BIOS);
-    if bios.is_file() {
-        return Ok(bios);
-    }
-    setup::apt_install(UBOOT_PACKAGE, &format!("{UBOOT_BIOS} not found"))?;
-    if bios.is_file() {
-        Ok(bios)
-    } else {
-        Err(format!(
-            "{UBOOT_PACKAGE} installed but {UBOOT_BIOS} is still missing"
-        ))
     }
 }
 

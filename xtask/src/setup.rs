@@ -1,10 +1,13 @@
-//! Installs what a fresh machine lacks: QEMU (Debian's `qemu-system-arm`, via apt when root) and
-//! the rustup targets and components the kernel build needs.
+//! Installs what a fresh machine lacks: QEMU (Debian's `qemu-system-arm`, via apt when root),
+//! the rustup targets and components the kernel build needs, and U-Boot for SD card boots.
 
 use crate::{Result, root, run_checked};
 use std::path::PathBuf;
 use std::process::Command;
-use systest::QEMU;
+use systest::{QEMU, UBOOT_BIOS};
+
+/// The Debian package with [`UBOOT_BIOS`].
+const UBOOT_PACKAGE: &str = "u-boot-qemu";
 
 /// Rust targets the project builds for.
 const TARGETS: [&str; 2] = ["aarch64-unknown-none", "aarch64-unknown-none-softfloat"];
@@ -64,6 +67,23 @@ pub fn apt_install(package: &str, missing: &str) -> Result<()> {
             .args(["install", "-y", "--no-install-recommends", package])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
+}
+
+/// U-Boot for QEMU's arm64 `virt` machine: installs Debian's `u-boot-qemu` when it is missing
+/// (with apt when root), and returns the path of its `u-boot.bin`.
+pub fn ensure_uboot() -> Result<PathBuf> {
+    let bios = PathBuf::from(UBOOT_BIOS);
+    if bios.is_file() {
+        return Ok(bios);
+    }
+    apt_install(UBOOT_PACKAGE, &format!("{UBOOT_BIOS} not found"))?;
+    if bios.is_file() {
+        Ok(bios)
+    } else {
+        Err(format!(
+            "{UBOOT_PACKAGE} installed but {UBOOT_BIOS} is still missing"
+        ))
+    }
 }
 
 /// Adds the rustup `kind` ("target" or "component") items in `wanted` that are missing, for

@@ -155,7 +155,7 @@ fn kernel_tests(gic: u8, cpu: &str) -> Counts {
 /// Builds the release `Image`, then boots it in the system tests (the SD card tests boot
 /// through U-Boot, installed here when missing).
 fn system_tests() -> Counts {
-    if let Err(e) = crate::sdcard::ensure_uboot() {
+    if let Err(e) = crate::setup::ensure_uboot() {
         eprintln!("xtask: {e}; the SD card system tests will fail");
     }
     // The debug kernel (overflow checks on) runs the hostile-input suites too.
