@@ -3,6 +3,9 @@
 //! Each parser takes a whole console line (timestamp and level included) and looks for the
 //! message after its tag, so the log prefix format may change freely.
 
+/// The kernel's last boot line: its console takes input from here on, and init starts.
+pub const BOOT_COMPLETE: &str = "kernel: boot complete";
+
 /// A RAM range line: `mm: RAM 0x40000000-0x44000000 (64 MiB)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RamRange {

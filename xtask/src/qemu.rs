@@ -4,8 +4,11 @@
 use crate::image::{self, Profile};
 use crate::{Result, describe, sdcard, setup, stream};
 use std::io::IsTerminal;
+use std::os::fd::AsFd;
+use std::os::unix::fs::FileTypeExt;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
+use systest::milestones::BOOT_COMPLETE;
 use systest::{HEADLESS_ARGS, QEMU, QemuConfig, SDCARD_MEM};
 
 /// Default bound on a run without a terminal.
@@ -121,23 +124,92 @@ pub fn gdb(opts: &RunOptions) -> Result<ExitCode> {
     boot(&args, None)
 }
 
+/// What this process's standard input is, which decides how QEMU gets the console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stdin {
+    /// A terminal: QEMU owns it (`-nographic`), no time limit.
+    Terminal,
+    /// A pipe, socket or file (`printf 'ps\n' | cargo xtask run`, an expect-style script):
+    /// relayed to the serial console's input once the kernel has booted, under the timeout.
+    Stream,
+    /// `/dev/null`, another device, or closed (CI): QEMU reads `/dev/null`, under the timeout.
+    Nothing,
+}
+
+impl Stdin {
+    /// Classifies this process's standard input.
+    fn current() -> Stdin {
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            return Stdin::Terminal;
+        }
+        // A closed stdin cannot be duplicated; then there is nothing to hand on.
+        let kind = stdin
+            .as_fd()
+            .try_clone_to_owned()
+            .and_then(|fd| std::fs::File::from(fd).metadata())
+            .map(|m| m.file_type());
+        match kind {
+            Ok(kind) => Stdin::of(kind),
+            Err(_) => Stdin::Nothing,
+        }
+    }
+
+    /// The class of a non-terminal stdin of file type `kind`.
+    fn of(kind: std::fs::FileType) -> Stdin {
+        if kind.is_fifo() || kind.is_socket() || kind.is_file() {
+            Stdin::Stream
+        } else {
+            Stdin::Nothing
+        }
+    }
+}
+
 /// Runs QEMU with `args`: on a terminal with `-nographic` and no time limit; otherwise
-/// headless with stdin from /dev/null, killed after `timeout`.
+/// headless, killed after `timeout`, with a piped (or file) stdin relayed to the guest
+/// console from the kernel's `boot complete` on, and any other stdin replaced by /dev/null.
 fn boot(args: &[String], timeout: Option<Duration>) -> Result<ExitCode> {
     let mut cmd = Command::new(QEMU);
     cmd.args(args);
-    let interactive = std::io::stdin().is_terminal();
-    if interactive {
-        cmd.arg("-nographic");
-    } else {
-        cmd.args(HEADLESS_ARGS).stdin(Stdio::null());
+    let stdin = Stdin::current();
+    match stdin {
+        Stdin::Terminal => {
+            cmd.arg("-nographic");
+        }
+        Stdin::Stream => {
+            cmd.args(HEADLESS_ARGS)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped());
+        }
+        Stdin::Nothing => {
+            cmd.args(HEADLESS_ARGS).stdin(Stdio::null());
+        }
     }
     eprintln!("xtask: {}", describe(&cmd));
+    if stdin == Stdin::Stream {
+        eprintln!(
+            "xtask: standard input goes to the guest console once the kernel has booted; the \
+             run ends at power-off (send `poweroff`) or after the timeout"
+        );
+    }
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot start {QEMU}: {e}"))?;
-    let limit = if interactive { None } else { timeout };
-    match stream::wait_with_timeout(&mut child, limit)? {
+    let relay = match (child.stdout.take(), child.stdin.take()) {
+        (Some(output), Some(input)) => Some(stream::relay_console(output, input, BOOT_COMPLETE)),
+        _ => None,
+    };
+    let limit = if stdin == Stdin::Terminal {
+        None
+    } else {
+        timeout
+    };
+    let waited = stream::wait_with_timeout(&mut child, limit)?;
+    // QEMU is gone: the relay has the rest of its output.
+    if let Some(relay) = relay {
+        let _ = relay.join();
+    }
+    match waited {
         Some(status) => Ok(exit_code(status.code())),
         None => {
             let secs = limit.unwrap_or_default().as_secs();
@@ -205,6 +277,19 @@ mod tests {
         assert_eq!(opts.config.extra, strings(&["-d", "int"]));
         assert_eq!(opts.profile, Profile::Debug);
         assert_eq!(opts.timeout, Duration::from_secs(9));
+    }
+
+    #[test]
+    fn pipes_and_files_reach_the_guest_devices_do_not() {
+        let (reader, _writer) = std::io::pipe().expect("pipe");
+        let pipe = std::fs::File::from(std::os::fd::OwnedFd::from(reader));
+        let kind = |file: &std::fs::File| file.metadata().expect("metadata").file_type();
+        assert_eq!(Stdin::of(kind(&pipe)), Stdin::Stream);
+        let script = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+            .expect("a regular file");
+        assert_eq!(Stdin::of(kind(&script)), Stdin::Stream);
+        let null = std::fs::File::open("/dev/null").expect("/dev/null");
+        assert_eq!(Stdin::of(kind(&null)), Stdin::Nothing);
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! Running child processes: stream their output to the terminal while capturing it, and wait
-//! for them with a time limit.
+//! Running child processes: stream their output to the terminal while capturing it, relay a
+//! console, and wait for them with a time limit.
 
 use crate::{Result, describe};
 use std::io::{Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread;
+use std::sync::mpsc;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 /// What a finished command printed, and how it exited.
@@ -58,6 +59,75 @@ fn tee(mut source: impl Read, mut sink: impl Write) -> String {
     String::from_utf8_lossy(&seen).into_owned()
 }
 
+/// Relays a console: copies `output` (QEMU's serial output) to our stdout as it arrives, and
+/// our stdin to `input` once `ready` has passed through the output. Input sent earlier would
+/// reach the firmware (U-Boot stops its autoboot at a key) or a UART the kernel has not set
+/// up yet, and be lost. At the end of our stdin, `input` is closed. Returns the output
+/// thread, which ends with the output.
+pub fn relay_console(
+    output: impl Read + Send + 'static,
+    input: impl Write + Send + 'static,
+    ready: &'static str,
+) -> JoinHandle<()> {
+    let (ready_tx, ready_rx) = mpsc::channel::<()>();
+    thread::spawn(move || {
+        let mut input = input;
+        // The output ending without `ready` drops the sender: then nothing is relayed.
+        if ready_rx.recv().is_ok() {
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut input);
+        }
+    });
+    thread::spawn(move || {
+        let mut ready_tx = Some(ready_tx);
+        let mut watch = Watch::new(ready);
+        let mut output = output;
+        let mut stdout = std::io::stdout();
+        let mut chunk = [0u8; 4096];
+        loop {
+            match output.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    // Our stdout going away must not stop the guest, so errors are ignored.
+                    let _ = stdout.write_all(&chunk[..n]).and_then(|()| stdout.flush());
+                    if watch.saw(&chunk[..n])
+                        && let Some(tx) = ready_tx.take()
+                    {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Looks for a text in a stream that arrives in chunks.
+struct Watch {
+    text: &'static [u8],
+    /// The end of what came so far, short of one whole `text`.
+    tail: Vec<u8>,
+}
+
+impl Watch {
+    fn new(text: &'static str) -> Watch {
+        Watch {
+            text: text.as_bytes(),
+            tail: Vec::new(),
+        }
+    }
+
+    /// Whether `text` has appeared, up to and including `chunk`.
+    fn saw(&mut self, chunk: &[u8]) -> bool {
+        self.tail.extend_from_slice(chunk);
+        if self.tail.windows(self.text.len()).any(|w| w == self.text) {
+            return true;
+        }
+        let keep = self.text.len().saturating_sub(1);
+        let drop = self.tail.len().saturating_sub(keep);
+        self.tail.drain(..drop);
+        false
+    }
+}
+
 /// Waits for `child`; with a `limit`, kills it when the limit passes and returns `None`.
 pub fn wait_with_timeout(child: &mut Child, limit: Option<Duration>) -> Result<Option<ExitStatus>> {
     let Some(limit) = limit else {
@@ -79,5 +149,23 @@ pub fn wait_with_timeout(child: &mut Child, limit: Option<Duration>) -> Result<O
             }
             Err(e) => return Err(format!("cannot wait for child: {e}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ready_text_is_found_across_chunks() {
+        let mut watch = Watch::new("boot complete");
+        assert!(!watch.saw(b"[ 0.1] INFO kernel: boot com"));
+        assert!(watch.saw(b"plete\n"));
+        let mut watch = Watch::new("boot complete");
+        for byte in b"...boot complet" {
+            assert!(!watch.saw(&[*byte]));
+        }
+        assert!(watch.saw(b"e"));
+        assert!(!Watch::new("boot complete").saw(b"boot-complete, boot compl"));
     }
 }
