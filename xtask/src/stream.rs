@@ -43,20 +43,26 @@ pub fn run_captured(cmd: &mut Command) -> Result<Captured> {
 }
 
 /// Copies `source` to `sink` until end of file and returns what passed through.
-fn tee(mut source: impl Read, mut sink: impl Write) -> String {
+fn tee(source: impl Read, sink: impl Write) -> String {
     let mut seen = Vec::new();
+    pass_through(source, sink, |chunk| seen.extend_from_slice(chunk));
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+/// Copies `source` to `sink` as it arrives, until end of file, showing each chunk to `look`.
+/// Errors writing to `sink` are ignored: the terminal going away must stop neither the child
+/// nor the capture the test counts come from.
+fn pass_through(mut source: impl Read, mut sink: impl Write, mut look: impl FnMut(&[u8])) {
     let mut chunk = [0u8; 8192];
     loop {
         match source.read(&mut chunk) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                // The terminal going away must not stop the capture the counts come from.
                 let _ = sink.write_all(&chunk[..n]).and_then(|()| sink.flush());
-                seen.extend_from_slice(&chunk[..n]);
+                look(&chunk[..n]);
             }
         }
     }
-    String::from_utf8_lossy(&seen).into_owned()
 }
 
 /// Relays a console: copies `output` (QEMU's serial output) to our stdout as it arrives, and
@@ -80,23 +86,15 @@ pub fn relay_console(
     thread::spawn(move || {
         let mut ready_tx = Some(ready_tx);
         let mut watch = Watch::new(ready);
-        let mut output = output;
-        let mut stdout = std::io::stdout();
-        let mut chunk = [0u8; 4096];
-        loop {
-            match output.read(&mut chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    // Our stdout going away must not stop the guest, so errors are ignored.
-                    let _ = stdout.write_all(&chunk[..n]).and_then(|()| stdout.flush());
-                    if watch.saw(&chunk[..n])
-                        && let Some(tx) = ready_tx.take()
-                    {
-                        let _ = tx.send(());
-                    }
-                }
+        pass_through(output, std::io::stdout(), |chunk| {
+            // Once seen, the watch is done (and would keep all the output in its tail).
+            if ready_tx.is_some()
+                && watch.saw(chunk)
+                && let Some(tx) = ready_tx.take()
+            {
+                let _ = tx.send(());
             }
-        }
+        });
     })
 }
 
