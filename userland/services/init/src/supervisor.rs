@@ -22,6 +22,8 @@ use ulib::sync::{Condvar, Mutex};
 use ulib::system::{self, REBOOT_POWER_OFF, REBOOT_RESTART};
 use ulib::{Errno, fs, println, thread};
 
+pub use init::policy::Origin;
+
 /// How long services get after SIGTERM before SIGKILL when the machine goes down.
 pub const STOP_GRACE: Duration = Duration::from_secs(3);
 /// The environment every service starts with, before `export`s.
@@ -62,8 +64,6 @@ static TABLE: Mutex<Table> = Mutex::new(Table {
     generation: 0,
 });
 static CHANGED: Condvar = Condvar::new();
-
-pub use init::policy::Origin;
 
 /// Installs the services of the configuration.
 pub fn install(services: Vec<Service>) {
