@@ -18,7 +18,6 @@ mod board;
 mod console;
 mod drivers;
 mod fs;
-mod futex;
 mod ipc;
 mod irq;
 #[allow(unsafe_code, reason = "reads the linker-collected test descriptors")]
@@ -26,11 +25,9 @@ mod irq;
 mod ktest;
 mod mm;
 mod panic;
-mod poll;
 mod power;
 mod proc;
 mod sched;
-mod socket;
 mod sync;
 mod syscall;
 #[cfg(test)]

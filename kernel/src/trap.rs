@@ -3,7 +3,7 @@
 //! preemption check on the way out.
 
 use crate::arch::vectors::TrapFrame;
-use crate::mm::layout::USER_END;
+use crate::arch::layout::USER_END;
 use crate::proc::{self, FaultError};
 use crate::sched;
 use abi::syscall::signal;

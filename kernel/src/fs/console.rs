@@ -20,7 +20,7 @@ pub fn on_receive(bytes: &mut dyn Iterator<Item = u8>) {
     }
     drop(input);
     READERS.wake_all();
-    crate::poll::notify();
+    crate::fs::poll::notify();
 }
 
 /// Whether a read would not block.

@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod initctl;
+pub mod poll;
 
 use crate::sync::IrqSafeMutex;
 use abi::Errno;
@@ -62,7 +63,7 @@ pub enum FileObject {
     /// A device.
     Device(u32),
     /// A local socket.
-    Socket(Arc<crate::socket::Socket>),
+    Socket(Arc<crate::ipc::socket::Socket>),
 }
 
 /// An open file description (shared by dup'd and inherited descriptors).

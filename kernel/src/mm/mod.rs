@@ -5,12 +5,12 @@ pub mod frame;
 #[allow(unsafe_code, reason = "GlobalAlloc glue")]
 pub mod heap;
 pub mod kstack;
-pub mod layout;
 #[allow(
     unsafe_code,
     reason = "page-table memory, the DTB window and RAM hand-over are raw memory"
 )]
 pub mod paging;
+pub mod uaccess;
 
 use crate::board::{BoardInfo, Range};
 

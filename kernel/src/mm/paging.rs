@@ -2,7 +2,7 @@
 //! reached through the linear map (or, before it exists, through the image mapping), the
 //! boot-time window on the device tree, and device mappings (`ioremap`).
 
-use super::layout::{
+use crate::arch::layout::{
     FDT_BOOT_VA, FDT_MAX_SIZE, KIMAGE_BASE, LINEAR_BASE, LINEAR_SIZE, MMIO_AREA_SIZE, MMIO_BASE,
 };
 use crate::arch::cpu;
@@ -95,11 +95,11 @@ impl TableMemory for KernelTableMemory {
 
 /// The device tree blob through the window the boot code mapped, up to its header size.
 pub fn boot_fdt_window(dtb_pa: u64) -> Option<&'static [u8]> {
-    let offset = dtb_pa % super::layout::BLOCK_2M;
+    let offset = dtb_pa % crate::arch::layout::BLOCK_2M;
     if dtb_pa == 0 || !dtb_pa.is_multiple_of(8) {
         return None;
     }
-    let window = (2 * super::layout::BLOCK_2M - offset).min(FDT_MAX_SIZE) as usize;
+    let window = (2 * crate::arch::layout::BLOCK_2M - offset).min(FDT_MAX_SIZE) as usize;
     let base = (FDT_BOOT_VA + offset) as *const u8;
     // SAFETY: the boot code mapped two 2 MiB blocks from the DTB's block at FDT_BOOT_VA, so
     // `window` bytes from `base` are mapped read-only normal memory for the whole boot.

@@ -3,7 +3,7 @@
 //! the strings, SP 16-byte aligned.
 
 use super::space::{AddressSpace, Perms};
-use crate::mm::layout::{USER_END, USER_STACK_SIZE, USER_STACK_TOP};
+use crate::arch::layout::{USER_END, USER_STACK_SIZE, USER_STACK_TOP};
 use crate::mm::{frame, paging};
 use abi::Errno;
 use abi::syscall::auxv;

@@ -3,7 +3,7 @@
 //! segments are loaded eagerly. Frames of mappings the space owns are freed with it.
 
 use crate::arch::cpu;
-use crate::mm::layout::{USER_END, USER_MMAP_BASE, USER_MMAP_END, USER_START};
+use crate::arch::layout::{USER_END, USER_MMAP_BASE, USER_MMAP_END, USER_START};
 use crate::mm::{frame, paging::KernelTableMemory};
 use crate::sync::IrqSafeMutex;
 use abi::Errno;

@@ -1,6 +1,6 @@
 //! File system calls: open, read, write, close, fstat, getdents, lseek, dup, ioctl.
 
-use super::user;
+use crate::mm::uaccess;
 use crate::fs::{self, OpenFile};
 use crate::proc;
 use abi::syscall::{MAX_PATH, UserStr, open_flags};
@@ -13,7 +13,7 @@ const MAX_IO: usize = 64 * 1024;
 pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
     match sysno {
         Sysno::Open => {
-            let path = user::read_string(
+            let path = uaccess::read_string(
                 UserStr {
                     ptr: args[0],
                     len: args[1],
@@ -29,7 +29,7 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
             let file = get(args[0])?;
             let mut buf = alloc::vec![0; args[2].min(MAX_IO)];
             let n = fs::read(&file, &mut buf)?;
-            if let Err(e) = user::write_bytes(args[1], &buf[..n]) {
+            if let Err(e) = uaccess::write_bytes(args[1], &buf[..n]) {
                 fs::unread(&file, n); // nothing reached the caller: keep the data for the next read
                 return Err(e);
             }
@@ -37,16 +37,16 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
         }
         Sysno::Write => {
             let file = get(args[0])?;
-            let data = user::read_bytes(args[1], args[2].min(MAX_IO), MAX_IO, Errno::EINVAL)?;
+            let data = uaccess::read_bytes(args[1], args[2].min(MAX_IO), MAX_IO, Errno::EINVAL)?;
             fs::write(&file, &data)
         }
         Sysno::Fstat => {
             let stat = fs::fstat(&*get(args[0])?)?;
-            user::write_struct(args[1], &stat).map(|()| 0)
+            uaccess::write_struct(args[1], &stat).map(|()| 0)
         }
         Sysno::Getdents => {
             let records = fs::getdents(&*get(args[0])?, args[2].min(MAX_IO))?;
-            user::write_bytes(args[1], &records)?;
+            uaccess::write_bytes(args[1], &records)?;
             Ok(records.len())
         }
         Sysno::Lseek => fs::lseek(&*get(args[0])?, args[1] as i64, args[2]).map(|p| p as usize),

@@ -7,11 +7,9 @@ mod net;
 mod process;
 mod system;
 mod thread;
-pub(crate) mod user;
-
-pub use user::read_u32;
 
 use crate::arch::vectors::TrapFrame;
+use crate::mm::uaccess;
 use abi::{Errno, Sysno};
 
 /// Handles the system call in `frame` and stores its result in x0.
@@ -50,7 +48,7 @@ fn task_list(buf: usize, max: usize) -> Result<usize, Errno> {
             reserved: 0,
             name,
         };
-        user::write_struct(buf + written * size_of::<TaskInfo>(), &info)?;
+        uaccess::write_struct(buf + written * size_of::<TaskInfo>(), &info)?;
         written += 1;
     }
     Ok(written)
@@ -89,7 +87,7 @@ fn handle(frame: &mut TrapFrame) -> Result<usize, Errno> {
                 heap_used: heap_used as u64,
                 heap_free: heap_free as u64,
             };
-            user::write_struct(args[0], &info).map(|()| 0)
+            uaccess::write_struct(args[0], &info).map(|()| 0)
         }
         Sysno::TaskList => task_list(args[0], args[1]),
         Sysno::Mkdir

@@ -1,11 +1,11 @@
 //! Local socket system calls and `poll`.
 
 use super::file::get;
-use super::user;
+use crate::mm::uaccess;
 use crate::fs::{self, FileObject, OpenFile};
 use crate::proc;
 use crate::sched::{self, WakeReason};
-use crate::socket::{self, Kind, Socket};
+use crate::ipc::socket::{self, Kind, Socket};
 use crate::time;
 use abi::socket::*;
 use abi::syscall::{UserStr, open_flags};
@@ -37,7 +37,7 @@ fn socket_of(fd: usize) -> Result<(Arc<OpenFile>, Arc<Socket>), Errno> {
 }
 
 fn path(ptr: usize, len: usize) -> Result<alloc::string::String, Errno> {
-    user::read_string(UserStr { ptr, len }, MAX_SOCKET_PATH)
+    uaccess::read_string(UserStr { ptr, len }, MAX_SOCKET_PATH)
 }
 
 fn install(socket: Arc<Socket>, cloexec: bool) -> Result<usize, Errno> {
@@ -94,15 +94,15 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
             let dontwait = args[3] & MSG_DONTWAIT != 0 || file.flags & open_flags::O_NONBLOCK != 0;
             let mut buf = alloc::vec![0; args[2].min(MAX_MESSAGE)];
             let (n, from) = socket.recv(&mut buf, dontwait)?;
-            user::write_bytes(args[1], &buf[..n])?;
+            uaccess::write_bytes(args[1], &buf[..n])?;
             if args[4] != 0 {
-                user::write_struct(args[4], &from)?;
+                uaccess::write_struct(args[4], &from)?;
             }
             Ok(n)
         }
         Sysno::GetPeerCred => {
             let cred = socket_of(args[0])?.1.peer_cred()?;
-            user::write_struct(args[1], &cred).map(|()| 0)
+            uaccess::write_struct(args[1], &cred).map(|()| 0)
         }
         Sysno::SetNonblock => {
             let (_, socket) = socket_of(args[0])?;
@@ -116,7 +116,7 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
 
 fn send_to(args: [usize; 6]) -> Result<usize, Errno> {
     let (file, socket) = socket_of(args[0])?;
-    let data = user::read_bytes(args[1], args[2], MAX_MESSAGE, Errno::EMSGSIZE)?;
+    let data = uaccess::read_bytes(args[1], args[2], MAX_MESSAGE, Errno::EMSGSIZE)?;
     let to = if args[4] != 0 {
         Some(socket::lookup(&path(args[4], args[5])?)?)
     } else {
@@ -171,7 +171,7 @@ fn poll(fds: usize, nfds: usize, timeout_ms: isize) -> Result<usize, Errno> {
     }
     let mut entries: Vec<PollFd> = (0..nfds)
         .map(|i| {
-            user::read_struct::<PollFd>(
+            uaccess::read_struct::<PollFd>(
                 fds.checked_add(i * size_of::<PollFd>())
                     .ok_or(Errno::EFAULT)?,
             )
@@ -185,14 +185,14 @@ fn poll(fds: usize, nfds: usize, timeout_ms: isize) -> Result<usize, Errno> {
     let mut ready = evaluate(&mut entries);
     if ready == 0 && timeout_ms != 0 {
         let mut probe = entries.clone();
-        let reason = crate::poll::wait_while(deadline, || evaluate(&mut probe) == 0);
+        let reason = crate::fs::poll::wait_while(deadline, || evaluate(&mut probe) == 0);
         if reason == WakeReason::Interrupted {
             return Err(Errno::EINTR);
         }
         ready = evaluate(&mut entries);
     }
     for (i, entry) in entries.iter().enumerate() {
-        user::write_struct(
+        uaccess::write_struct(
             fds.checked_add(i * size_of::<PollFd>())
                 .ok_or(Errno::EFAULT)?,
             entry,

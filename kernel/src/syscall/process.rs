@@ -1,6 +1,6 @@
 //! Process system calls: exit, spawn, execve, wait, kill, ids.
 
-use super::user;
+use crate::mm::uaccess;
 use crate::arch::vectors::TrapFrame;
 use crate::proc::{self, SpawnSpec};
 use crate::sched::{self, Policy, Priority};
@@ -44,7 +44,7 @@ fn wait(pid: isize, status_ptr: usize, options: usize) -> Result<usize, Errno> {
     match proc::wait(pid as i64, options & WNOHANG != 0)? {
         Some((child, status)) => {
             if status_ptr != 0 {
-                user::write_struct(status_ptr, &status)?;
+                uaccess::write_struct(status_ptr, &status)?;
             }
             Ok(child as usize)
         }
@@ -53,10 +53,10 @@ fn wait(pid: isize, status_ptr: usize, options: usize) -> Result<usize, Errno> {
 }
 
 fn read_spawn_request(addr: usize) -> Result<SpawnSpec, Errno> {
-    let request: SpawnRequest = user::read_struct(addr)?;
-    let path = user::read_string(request.path, MAX_PATH)?;
-    let argv = user::read_string_array(request.argv, request.argc, MAX_ARGS, MAX_ARG_BYTES)?;
-    let envp = user::read_string_array(request.envp, request.envc, MAX_ARGS, MAX_ARG_BYTES)?;
+    let request: SpawnRequest = uaccess::read_struct(addr)?;
+    let path = uaccess::read_string(request.path, MAX_PATH)?;
+    let argv = uaccess::read_string_array(request.argv, request.argc, MAX_ARGS, MAX_ARG_BYTES)?;
+    let envp = uaccess::read_string_array(request.envp, request.envc, MAX_ARGS, MAX_ARG_BYTES)?;
     let ids = (request.flags & SPAWN_SET_IDS != 0).then_some((request.uid, request.gid));
     let priority = if request.flags & SPAWN_SET_PRIORITY != 0 {
         Priority::for_user(request.priority).map_err(|_| Errno::EINVAL)?

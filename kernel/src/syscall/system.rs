@@ -1,7 +1,7 @@
 //! Path operations (mkdir, rmdir, unlink, chmod, chown, stat, mount) and system calls about
 //! the machine (reboot, host name, kernel log).
 
-use super::user;
+use crate::mm::uaccess;
 use crate::fs;
 use crate::proc;
 use crate::sync::IrqSafeMutex;
@@ -16,7 +16,7 @@ use log::{info, warn};
 static HOSTNAME: IrqSafeMutex<String> = IrqSafeMutex::new(String::new());
 
 fn path(ptr: usize, len: usize) -> Result<String, Errno> {
-    user::read_string(UserStr { ptr, len }, MAX_PATH)
+    uaccess::read_string(UserStr { ptr, len }, MAX_PATH)
 }
 
 pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
@@ -46,7 +46,7 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
             let path = path(args[0], args[1])?;
             let stat =
                 fs::with_vfs(|vfs| vfs.lookup_as(&path, cred).and_then(|ino| vfs.stat(ino)))?;
-            user::write_struct(args[2], &stat).map(|()| 0)
+            uaccess::write_struct(args[2], &stat).map(|()| 0)
         }
         Sysno::Mount => mount(args[0]),
         Sysno::Reboot => reboot(args[0]),
@@ -54,7 +54,7 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
             if cred.uid != 0 {
                 return Err(Errno::EPERM);
             }
-            let name = user::read_string(
+            let name = uaccess::read_string(
                 UserStr {
                     ptr: args[0],
                     len: args[1],
@@ -67,12 +67,12 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
         Sysno::GetHostname => {
             let name = HOSTNAME.lock().clone();
             let n = name.len().min(args[1]);
-            user::write_bytes(args[0], &name.as_bytes()[..n])?;
+            uaccess::write_bytes(args[0], &name.as_bytes()[..n])?;
             Ok(name.len())
         }
         Sysno::Dmesg => {
             let log = crate::console::recent_log(args[1].min(64 * 1024));
-            user::write_bytes(args[0], &log)?;
+            uaccess::write_bytes(args[0], &log)?;
             Ok(log.len())
         }
         _ => Err(Errno::ENOSYS),
@@ -81,9 +81,9 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
 
 /// Everything lives in RAM, so `tmpfs`/`ramfs` mounts only need an existing directory.
 fn mount(request: usize) -> Result<usize, Errno> {
-    let request: MountRequest = user::read_struct(request)?;
-    let target = user::read_string(request.target, MAX_PATH)?;
-    let fstype = user::read_string(request.fstype, 32)?;
+    let request: MountRequest = uaccess::read_struct(request)?;
+    let target = uaccess::read_string(request.target, MAX_PATH)?;
+    let fstype = uaccess::read_string(request.fstype, 32)?;
     if proc::current_cred().uid != 0 {
         return Err(Errno::EPERM);
     }

@@ -15,7 +15,7 @@ pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
                 .map(|t| t.0 as usize)
         }
         Sysno::ThreadJoin => join(args[0]),
-        Sysno::Futex => crate::futex::futex(args[0], args[1], args[2] as u32, args[3] as u64),
+        Sysno::Futex => crate::ipc::futex::futex(args[0], args[1], args[2] as u32, args[3] as u64),
         Sysno::SchedYield => {
             sched::yield_now();
             Ok(0)

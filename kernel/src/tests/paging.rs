@@ -7,7 +7,7 @@
 )]
 
 use crate::arch::fault::probe_read_u64;
-use crate::mm::layout::{MMIO_AREA_SIZE, MMIO_BASE};
+use crate::arch::layout::{MMIO_AREA_SIZE, MMIO_BASE};
 use crate::mm::{frame, kstack::KernelStack, paging};
 use crate::{kassert, kassert_eq, ksome, ktest};
 use kcore::pagetable::Attrs;

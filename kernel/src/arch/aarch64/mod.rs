@@ -7,6 +7,7 @@ pub mod cpu;
 mod exception;
 pub mod fault;
 pub mod gic_cpuif;
+pub mod layout;
 mod mem;
 pub mod psci;
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! kernel memory (or into a page the user may not write) faults exactly as it would for
 //! the user. Faults resume at a fix-up, and the copy reports how much was left.
 
-use crate::mm::layout::USER_END;
+use crate::arch::layout::USER_END;
 
 unsafe extern "C" {
     fn copy_from_user_asm(dst: *mut u8, src: u64, len: usize) -> usize;

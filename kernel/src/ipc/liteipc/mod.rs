@@ -18,7 +18,7 @@ pub use death::{on_process_exit, on_thread_exit};
 use crate::proc::{self, Perms, Pid};
 use crate::sched::{self, Tid, WaitQueue, WakeReason};
 use crate::sync::IrqSafeMutex;
-use crate::syscall::user;
+use crate::mm::uaccess;
 use crate::time;
 use abi::Errno;
 use abi::liteipc::*;
@@ -185,7 +185,7 @@ impl State {
         task.queue.push_back(queued);
         task.wake(tid, sender_blocks_next);
         if !sender_blocks_next {
-            crate::poll::notify();
+            crate::fs::poll::notify();
         }
     }
 
@@ -300,7 +300,7 @@ pub fn ioctl(cmd: usize, arg: usize) -> Result<usize, Errno> {
         IPC_CMS_CMD => cms_cmd(caller, arg),
         IPC_SET_IPC_THREAD => set_ipc_thread(caller),
         IPC_SEND_RECV_MSG => recv::send_recv(caller, arg),
-        IPC_GET_VERSION => user::write_struct(
+        IPC_GET_VERSION => uaccess::write_struct(
             arg,
             &IpcVersion {
                 driver_version: LITEIPC_VERSION,
@@ -359,7 +359,7 @@ fn wait_cms(timeout_ms: u64) -> Result<usize, Errno> {
 }
 
 fn cms_cmd(caller: Caller, arg: usize) -> Result<usize, Errno> {
-    let mut content: CmsCmdContent = user::read_struct(arg)?;
+    let mut content: CmsCmdContent = uaccess::read_struct(arg)?;
     let mut state = STATE.lock();
     let cms = state.cms.ok_or_else(no_cms)?;
     if cms.pid != caller.pid {
@@ -371,7 +371,7 @@ fn cms_cmd(caller: Caller, arg: usize) -> Result<usize, Errno> {
             let pid = sched::thread_pid(tid).ok_or(Errno::EINVAL)?;
             content.service_handle = gen_handle(&mut state, tid, pid)?;
             drop(state);
-            user::write_struct(arg, &content).map(|()| 0)
+            uaccess::write_struct(arg, &content).map(|()| 0)
         }
         cms_cmd::CMS_REMOVE_HANDLE => {
             let slot = state

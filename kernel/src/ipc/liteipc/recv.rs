@@ -5,7 +5,7 @@
 use super::{Awaiting, Caller, STATE, State, no_cms, send};
 use crate::arch::cpu;
 use crate::sched::{self, WakeReason};
-use crate::syscall::user;
+use crate::mm::uaccess;
 use crate::time;
 use abi::Errno;
 use abi::liteipc::*;
@@ -13,14 +13,14 @@ use abi::liteipc::*;
 /// The ioctl. Everything up to the receive happens under one lock of the driver state.
 pub(super) fn send_recv(caller: Caller, arg: usize) -> Result<usize, Errno> {
     let mut content = IpcContent::default();
-    user::read_into(arg, &mut content)?;
+    uaccess::read_into(arg, &mut content)?;
     // IRQs stay masked from the driver's checks to a possible sleep (see `receive`).
     let irq = cpu::irq_save_disable();
     let received = exchange(caller, &content);
     cpu::irq_restore(irq);
     if let Some(in_msg) = received? {
         content.in_msg = in_msg;
-        user::write_struct(arg, &content)?;
+        uaccess::write_struct(arg, &content)?;
     }
     Ok(0)
 }

@@ -3,7 +3,7 @@
 
 use super::{Awaiting, Caller, HandleEntry, Queued, State, gen_handle};
 use crate::proc;
-use crate::syscall::user;
+use crate::mm::uaccess;
 use abi::Errno;
 use abi::liteipc::*;
 use alloc::vec::Vec;
@@ -33,7 +33,7 @@ pub(super) struct Outgoing {
 /// Reads and checks the message at user address `msg_addr` into `out` (no side effects).
 /// Filled in place: the header is copied once, straight from user memory.
 pub(super) fn read(out: &mut Outgoing, msg_addr: u64) -> Result<(), Errno> {
-    user::read_into(msg_addr as usize, &mut out.msg)?;
+    uaccess::read_into(msg_addr as usize, &mut out.msg)?;
     let msg = &out.msg;
     let data_size = msg.data_size as usize;
     let count = msg.sp_obj_num as usize;
@@ -60,7 +60,7 @@ pub(super) fn read(out: &mut Outgoing, msg_addr: u64) -> Result<(), Errno> {
         offsets
             .iter()
             .map(|&off| {
-                user::read_struct::<SpecialObj>(
+                uaccess::read_struct::<SpecialObj>(
                     msg.data.checked_add(off).ok_or(Errno::EFAULT)? as usize
                 )
             })
@@ -118,7 +118,7 @@ pub(super) fn send(
 }
 
 fn read_offsets(msg: &IpcMsg, count: usize) -> Result<Vec<u64>, Errno> {
-    let bytes = user::read_bytes(
+    let bytes = uaccess::read_bytes(
         msg.offsets as usize,
         count * 8,
         MAX_SP_OBJ_NUM * 8,

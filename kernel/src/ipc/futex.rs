@@ -3,7 +3,7 @@
 
 use crate::sched::{self, WaitQueue, WakeReason};
 use crate::sync::IrqSafeMutex;
-use crate::syscall::read_u32;
+use crate::mm::uaccess::read_u32;
 use crate::time;
 use abi::Errno;
 use abi::syscall::futex::{WAIT, WAKE};

@@ -4,7 +4,7 @@
 //! because its process died). A bound path also appears as a file in the tree, so binding
 //! an existing path fails and `ls /dev/socket` shows the sockets.
 
-use crate::poll;
+use crate::fs::poll;
 use crate::sched::WakeReason;
 use crate::sync::IrqSafeMutex;
 use abi::Errno;
