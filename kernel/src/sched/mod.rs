@@ -6,21 +6,10 @@
 //! Single CPU. Kernel code runs with IRQs masked except in kernel threads' bodies and the
 //! idle loop, so the scheduler lock is never contended by an interrupt on the same CPU.
 
-#[allow(unsafe_code, reason = "the mutex hands out its data through guards")]
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "first kernel users arrive with LiteIPC; tested on target now"
-    )
-)]
-mod mutex;
 mod thread;
 mod wait;
 
 pub use kcore::sched::{Policy, Priority, Tid};
-#[cfg(test)]
-pub use mutex::KMutex;
 pub use thread::{ThreadInfo, ThreadState, WakeReason};
 pub use wait::WaitQueue;
 
@@ -406,7 +395,6 @@ fn new_thread(
         pid,
         name: String::from(name.get(..MAX_NAME.min(name.len())).unwrap_or("thread")),
         state: ThreadState::Ready,
-        base_priority: priority,
         priority,
         policy,
         context,
@@ -665,18 +653,14 @@ pub fn discard_exit_code(tid: Tid) {
     SCHED.lock().exit_codes.remove(&tid);
 }
 
-/// Changes a thread's base priority and policy. A thread that becomes ready at a higher
+/// Changes a thread's priority and policy. A thread that becomes ready at a higher
 /// priority than the running one preempts it at the next return to user/IRQ exit.
 pub fn set_param(tid: Tid, priority: Priority, policy: Policy) -> Result<(), Errno> {
     let mut s = SCHED.lock();
     let thread = s.threads.get_mut(tid.0).ok_or(Errno::ESRCH)?;
     let old = thread.priority;
-    let boosted = thread.priority < thread.base_priority;
-    thread.base_priority = priority;
+    thread.priority = priority;
     thread.policy = policy;
-    if !boosted || priority < thread.priority {
-        thread.priority = priority;
-    }
     requeue_after_priority_change(&mut s, tid, old);
     Ok(())
 }
@@ -693,7 +677,7 @@ fn requeue_after_priority_change(s: &mut Scheduler, tid: Tid, old: Priority) {
     }
 }
 
-/// A thread's (effective priority, policy).
+/// A thread's (priority, policy).
 pub fn get_param(tid: Tid) -> Result<(Priority, Policy), Errno> {
     let s = SCHED.lock();
     let thread = s.threads.get(tid.0).ok_or(Errno::ESRCH)?;
@@ -703,32 +687,6 @@ pub fn get_param(tid: Tid) -> Result<(Priority, Policy), Errno> {
 /// The process a thread belongs to.
 pub fn thread_pid(tid: Tid) -> Option<Pid> {
     SCHED.lock().threads.get(tid.0).map(|t| t.pid)
-}
-
-/// Raises `tid`'s effective priority to at least `priority` (priority inheritance).
-pub fn boost(tid: Tid, priority: Priority) {
-    let mut s = SCHED.lock();
-    let Some(thread) = s.threads.get_mut(tid.0) else {
-        return;
-    };
-    if priority < thread.priority {
-        let old = thread.priority;
-        thread.priority = priority;
-        requeue_after_priority_change(&mut s, tid, old);
-    }
-}
-
-/// Drops any inherited priority of `tid`.
-pub fn unboost(tid: Tid) {
-    let mut s = SCHED.lock();
-    let Some(thread) = s.threads.get_mut(tid.0) else {
-        return;
-    };
-    if thread.priority != thread.base_priority {
-        let old = thread.priority;
-        thread.priority = thread.base_priority;
-        requeue_after_priority_change(&mut s, tid, old);
-    }
 }
 
 /// Marks a thread as having to leave (its process is dying) and wakes it if blocked.

@@ -40,7 +40,6 @@ pub struct Thread {
     pub(super) pid: Pid,
     pub(super) name: String,
     pub(super) state: ThreadState,
-    pub(super) base_priority: Priority,
     pub(super) priority: Priority,
     pub(super) policy: Policy,
     pub(super) context: Context,
@@ -74,7 +73,7 @@ pub struct ThreadInfo {
     pub name: String,
     /// State.
     pub state: ThreadState,
-    /// Effective priority.
+    /// Priority.
     pub priority: Priority,
     /// Policy.
     pub policy: Policy,
