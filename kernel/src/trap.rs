@@ -2,8 +2,8 @@
 //! (demand paging or the end of the faulting process) and interrupts, each followed by the
 //! preemption check on the way out.
 
-use crate::arch::vectors::TrapFrame;
 use crate::arch::layout::USER_END;
+use crate::arch::vectors::TrapFrame;
 use crate::proc::{self, FaultError};
 use crate::sched;
 use abi::syscall::signal;

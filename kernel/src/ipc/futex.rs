@@ -1,9 +1,9 @@
 //! Futexes: user-space locks sleep in the kernel keyed by (address space, address), so the
 //! user runtime's Mutex/Condvar block instead of spinning.
 
+use crate::mm::uaccess::read_u32;
 use crate::sched::{self, WaitQueue, WakeReason};
 use crate::sync::IrqSafeMutex;
-use crate::mm::uaccess::read_u32;
 use crate::time;
 use abi::Errno;
 use abi::syscall::futex::{WAIT, WAKE};

@@ -2,8 +2,8 @@
 //! the kernel stack area; the lower half of the slot is never mapped, so running off the
 //! stack faults, and the exception vectors recognise it (SP bit `KSTACK_SHIFT` clear).
 
-use crate::arch::layout::{KSTACK_AREA_SIZE, KSTACK_BASE, KSTACK_SIZE};
 use super::{frame, paging};
+use crate::arch::layout::{KSTACK_AREA_SIZE, KSTACK_BASE, KSTACK_SIZE};
 use crate::arch::vectors::TrapFrame;
 use crate::sync::IrqSafeMutex;
 use kcore::pagetable::{Attrs, MapError};

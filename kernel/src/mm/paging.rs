@@ -2,10 +2,10 @@
 //! reached through the linear map (or, before it exists, through the image mapping), the
 //! boot-time window on the device tree, and device mappings (`ioremap`).
 
+use crate::arch::cpu;
 use crate::arch::layout::{
     FDT_BOOT_VA, FDT_MAX_SIZE, KIMAGE_BASE, LINEAR_BASE, LINEAR_SIZE, MMIO_AREA_SIZE, MMIO_BASE,
 };
-use crate::arch::cpu;
 use crate::sync::IrqSafeMutex;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

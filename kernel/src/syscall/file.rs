@@ -1,7 +1,7 @@
 //! File system calls: open, read, write, close, fstat, getdents, lseek, dup, ioctl.
 
-use crate::mm::uaccess;
 use crate::fs::{self, OpenFile};
+use crate::mm::uaccess;
 use crate::proc;
 use abi::syscall::{MAX_PATH, UserStr, open_flags};
 use abi::{Errno, Sysno};

@@ -1,11 +1,11 @@
 //! Local socket system calls and `poll`.
 
 use super::file::get;
-use crate::mm::uaccess;
 use crate::fs::{self, FileObject, OpenFile};
+use crate::ipc::socket::{self, Kind, Socket};
+use crate::mm::uaccess;
 use crate::proc;
 use crate::sched::{self, WakeReason};
-use crate::ipc::socket::{self, Kind, Socket};
 use crate::time;
 use abi::socket::*;
 use abi::syscall::{UserStr, open_flags};

@@ -1,7 +1,7 @@
 //! Process system calls: exit, spawn, execve, wait, kill, ids.
 
-use crate::mm::uaccess;
 use crate::arch::vectors::TrapFrame;
+use crate::mm::uaccess;
 use crate::proc::{self, SpawnSpec};
 use crate::sched::{self, Policy, Priority};
 use abi::syscall::{

@@ -1,8 +1,8 @@
 //! Path operations (mkdir, rmdir, unlink, chmod, chown, stat, mount) and system calls about
 //! the machine (reboot, host name, kernel log).
 
-use crate::mm::uaccess;
 use crate::fs;
+use crate::mm::uaccess;
 use crate::proc;
 use crate::sync::IrqSafeMutex;
 use abi::syscall::{

@@ -15,10 +15,10 @@ mod send;
 
 pub use death::{on_process_exit, on_thread_exit};
 
+use crate::mm::uaccess;
 use crate::proc::{self, Perms, Pid};
 use crate::sched::{self, Tid, WaitQueue, WakeReason};
 use crate::sync::IrqSafeMutex;
-use crate::mm::uaccess;
 use crate::time;
 use abi::Errno;
 use abi::liteipc::*;

@@ -4,8 +4,8 @@
 
 use super::{Awaiting, Caller, STATE, State, no_cms, send};
 use crate::arch::cpu;
-use crate::sched::{self, WakeReason};
 use crate::mm::uaccess;
+use crate::sched::{self, WakeReason};
 use crate::time;
 use abi::Errno;
 use abi::liteipc::*;

@@ -2,8 +2,8 @@
 //! sender's memory, translate its special objects, and queue it on the receiving thread.
 
 use super::{Awaiting, Caller, HandleEntry, Queued, State, gen_handle};
-use crate::proc;
 use crate::mm::uaccess;
+use crate::proc;
 use abi::Errno;
 use abi::liteipc::*;
 use alloc::vec::Vec;
@@ -56,15 +56,14 @@ pub(super) fn read(out: &mut Outgoing, msg_addr: u64) -> Result<(), Errno> {
         return Ok(());
     }
     let offsets = read_offsets(msg, count)?;
-    let objects: Vec<SpecialObj> =
-        offsets
-            .iter()
-            .map(|&off| {
-                uaccess::read_struct::<SpecialObj>(
-                    msg.data.checked_add(off).ok_or(Errno::EFAULT)? as usize
-                )
-            })
-            .collect::<Result<_, _>>()?;
+    let objects: Vec<SpecialObj> = offsets
+        .iter()
+        .map(|&off| {
+            uaccess::read_struct::<SpecialObj>(
+                msg.data.checked_add(off).ok_or(Errno::EFAULT)? as usize
+            )
+        })
+        .collect::<Result<_, _>>()?;
     let ptr_bytes: usize = objects
         .iter()
         .filter(|o| o.obj_type == obj_type::OBJ_PTR)
