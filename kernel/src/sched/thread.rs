@@ -91,3 +91,35 @@ impl Thread {
         }
     }
 }
+
+/// Longest thread name kept.
+const MAX_NAME: usize = 15;
+
+pub(super) fn new_thread(
+    tid: Tid,
+    pid: Pid,
+    name: &str,
+    priority: Priority,
+    policy: Policy,
+    context: Context,
+    kstack: Option<KernelStack>,
+) -> Box<Thread> {
+    Box::new(Thread {
+        tid,
+        pid,
+        name: String::from(name.get(..MAX_NAME.min(name.len())).unwrap_or("thread")),
+        state: ThreadState::Ready,
+        priority,
+        policy,
+        context,
+        fp: None,
+        _kstack: kstack,
+        space: None,
+        timer: None,
+        deadline: None,
+        wake_reason: WakeReason::Woken,
+        slice_end: 0,
+        interrupted: false,
+        joiners: Vec::new(),
+    })
+}
