@@ -73,7 +73,10 @@ pub fn read_tree(src_dir: &Path) -> Result<Vec<SourceFile>, String> {
 fn module_of(rel: &str) -> ModPath {
     let trimmed = rel.strip_suffix(".rs").unwrap_or(rel);
     let mut parts: ModPath = trimmed.split('/').map(String::from).collect();
-    if matches!(parts.last().map(String::as_str), Some("mod" | "main" | "lib")) {
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "main" | "lib")
+    ) {
         parts.pop();
     }
     parts
@@ -107,7 +110,9 @@ pub fn parse_layers(root_text: &str) -> Result<BTreeMap<String, u32>, String> {
                 continue;
             }
             if layers.insert(name.to_owned(), layer).is_some() {
-                return Err(format!("module `{name}` is placed twice in the layer table"));
+                return Err(format!(
+                    "module `{name}` is placed twice in the layer table"
+                ));
             }
         }
     }
@@ -208,7 +213,9 @@ fn char_literal_len(rest: &[u8]) -> Option<usize> {
         .or_else(|| {
             // A multi-byte char cut at the slice end: decode what is whole.
             let s = rest.get(1..)?;
-            let valid = std::str::from_utf8(s).err().map_or(s.len(), |e| e.valid_up_to());
+            let valid = std::str::from_utf8(s)
+                .err()
+                .map_or(s.len(), |e| e.valid_up_to());
             std::str::from_utf8(&s[..valid]).ok()
         })?
         .chars()
@@ -341,7 +348,9 @@ fn facts(text: &str) -> FileFacts {
     // Paths in code: `crate::a::b`, `super::x`, `self::x`, `child::x`.
     let mut i = 0;
     while i < bytes.len() {
-        if !is_ident_byte(bytes[i]) || (i > 0 && (is_ident_byte(bytes[i - 1]) || bytes[i - 1] == b'$')) {
+        if !is_ident_byte(bytes[i])
+            || (i > 0 && (is_ident_byte(bytes[i - 1]) || bytes[i - 1] == b'$'))
+        {
             i += 1;
             continue;
         }
@@ -534,7 +543,10 @@ pub fn check(sources: &[SourceFile]) -> Result<Vec<Violation>, String> {
             if &target == module || target.first().is_some_and(|t| t == TEST_HARNESS) {
                 continue;
             }
-            edges.entry(module.clone()).or_default().insert(target.clone());
+            edges
+                .entry(module.clone())
+                .or_default()
+                .insert(target.clone());
             let place = format!("kernel/src/{rel}:{line}");
             let named = path.join("::");
             match target.first() {
@@ -563,13 +575,19 @@ pub fn check(sources: &[SourceFile]) -> Result<Vec<Violation>, String> {
     for (top, rel) in unplaced {
         violations.push(Violation {
             place: format!("kernel/src/{rel}"),
-            message: format!("module `{top}` has no place in the layer table of kernel/src/main.rs"),
+            message: format!(
+                "module `{top}` has no place in the layer table of kernel/src/main.rs"
+            ),
         });
     }
     for cycle in cycles(&edges) {
         let names: Vec<String> = cycle
             .iter()
-            .filter_map(|m| tree.files.get(m).map(|(rel, _)| format!("kernel/src/{rel}")))
+            .filter_map(|m| {
+                tree.files
+                    .get(m)
+                    .map(|(rel, _)| format!("kernel/src/{rel}"))
+            })
             .collect();
         violations.push(Violation {
             place: names.join(", "),
@@ -695,13 +713,20 @@ mod tests {
             .iter()
             .map(|v| format!("{}: {}", v.place, v.message))
             .collect();
-        assert!(report.is_empty(), "layering violations:\n{}", report.join("\n"));
+        assert!(
+            report.is_empty(),
+            "layering violations:\n{}",
+            report.join("\n")
+        );
     }
 
     #[test]
     fn downward_imports_pass() {
         let found = messages(&[
-            ("high.rs", "use crate::mid::thing;\nfn f() { crate::low::g(); }\n"),
+            (
+                "high.rs",
+                "use crate::mid::thing;\nfn f() { crate::low::g(); }\n",
+            ),
             ("mid.rs", "use crate::low;\n"),
             ("side.rs", "use crate::low::{self, x};\n"),
             ("low.rs", "pub fn g() {}\n"),
@@ -714,18 +739,25 @@ mod tests {
         let found = messages(&[
             ("high.rs", ""),
             ("mid.rs", ""),
-            ("low.rs", "//! Low.\n\nuse core::fmt;\nuse crate::high::Thing;\n"),
+            (
+                "low.rs",
+                "//! Low.\n\nuse core::fmt;\nuse crate::high::Thing;\n",
+            ),
         ]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[0].starts_with("kernel/src/low.rs:4: `low` (layer 0) imports `crate::high::Thing`"),
+            found[0]
+                .starts_with("kernel/src/low.rs:4: `low` (layer 0) imports `crate::high::Thing`"),
             "{found:?}"
         );
     }
 
     #[test]
     fn imports_within_a_layer_fail() {
-        let found = messages(&[("mid.rs", "fn f() { crate::side::g(); }\n"), ("side.rs", "")]);
+        let found = messages(&[
+            ("mid.rs", "fn f() { crate::side::g(); }\n"),
+            ("side.rs", ""),
+        ]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].starts_with("kernel/src/mid.rs:1:"), "{found:?}");
     }
@@ -738,7 +770,10 @@ mod tests {
             ("low/b.rs", "pub struct B;\nfn f() { super::a::A; }\n"),
         ]);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].contains("low/a.rs, kernel/src/low/b.rs"), "{found:?}");
+        assert!(
+            found[0].contains("low/a.rs, kernel/src/low/b.rs"),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -3,26 +3,34 @@
 
 use super::blocking::block_current;
 use super::scheduler::{Requeue, SCHED, finish_switch, run_switch};
-use super::thread::{ThreadState, WakeReason, new_thread};
-use crate::arch::context::{self, Context};
+use super::thread::{SpaceHandle, ThreadState, WakeReason, new_thread, space_id};
+use crate::arch::context::{self, Context, ThreadHooks};
 use crate::arch::cpu;
 use crate::mm::kstack::KernelStack;
-use crate::proc::{AddressSpace, Pid};
 use abi::Errno;
 use alloc::boxed::Box;
-use alloc::sync::Arc;
-use kcore::sched::{Policy, Priority, Tid};
+use kcore::sched::{Pid, Policy, Priority, Tid};
 
-/// First thing a new thread runs (before its entry point).
-pub fn on_thread_start() {
+/// What every new thread runs around its own code.
+const HOOKS: ThreadHooks = ThreadHooks {
+    on_start: on_thread_start,
+    on_kernel_return: kernel_thread_return,
+};
+
+/// First thing a new thread runs (before its entry point): frees threads that died.
+extern "C" fn on_thread_start() {
     finish_switch();
 }
 
+/// A kernel thread's entry function returned: the thread ends with code 0.
+extern "C" fn kernel_thread_return() -> ! {
+    exit_current(0)
+}
+
 /// Registers the running boot thread and creates the idle thread.
-pub fn init(empty_user_table: u64) -> Result<(), Errno> {
+pub fn init() -> Result<(), Errno> {
     {
         let mut s = SCHED.lock();
-        s.kernel_ttbr0 = empty_user_table;
         let tid = s.alloc_tid();
         let boot = new_thread(
             tid,
@@ -59,7 +67,7 @@ pub fn spawn_kernel_thread(
     arg: usize,
 ) -> Result<Tid, Errno> {
     let kstack = KernelStack::new().map_err(|_| Errno::ENOMEM)?;
-    let context = Context::new_kernel(kstack.top(), entry, arg);
+    let context = Context::new_kernel(kstack.top(), entry, arg, &HOOKS);
     let mut s = SCHED.lock();
     let tid = s.alloc_tid();
     s.threads.insert(
@@ -75,7 +83,7 @@ pub struct UserThreadStart {
     /// Owning process.
     pub pid: Pid,
     /// Its address space.
-    pub space: Arc<AddressSpace>,
+    pub space: SpaceHandle,
     /// Entry point.
     pub entry: u64,
     /// Initial user stack pointer.
@@ -95,7 +103,7 @@ pub fn spawn_user_thread(name: &str, start: UserThreadStart) -> Result<Tid, Errn
     let kstack = KernelStack::new().map_err(|_| Errno::ENOMEM)?;
     let frame = context::user_entry_frame(start.entry, start.sp, start.arg);
     let frame_ptr = kstack.push_trap_frame(frame);
-    let context = Context::new_user(frame_ptr, start.tls);
+    let context = Context::new_user(frame_ptr, start.tls, &HOOKS);
     let mut s = SCHED.lock();
     let tid = s.alloc_tid();
     let mut thread = new_thread(
@@ -115,12 +123,12 @@ pub fn spawn_user_thread(name: &str, start: UserThreadStart) -> Result<Tid, Errn
 }
 
 /// Gives the running thread a new address space (after exec) and a clean FP state.
-pub fn replace_current_space(space: Arc<AddressSpace>) {
+pub fn replace_current_space(space: SpaceHandle) {
     let old = {
         let mut s = SCHED.lock();
         let current = s.current;
         space.activate();
-        s.active_space = Arc::as_ptr(&space) as usize;
+        s.active_space = space_id(&space);
         let thread = s.current_thread();
         let old = thread.space.replace(space);
         thread.fp = Some(Box::default());

@@ -21,16 +21,17 @@ pub use blocking::{
     block_current, interrupt, on_timer_interrupt, preempt_and_check_interrupted, preempt_if_needed,
     sleep_until, wake, wake_handoff, yield_now,
 };
+pub use kcore::sched::Pid;
 pub use kcore::sched::{Policy, Priority, Tid};
 #[cfg(test)]
 pub use lifecycle::spawn_kernel_thread;
 pub use lifecycle::{
-    UserThreadStart, discard_exit_code, exit_current, init, join, on_thread_start,
-    replace_current_space, spawn_user_thread,
+    UserThreadStart, discard_exit_code, exit_current, init, join, replace_current_space,
+    spawn_user_thread,
 };
 pub use params::{
     current, current_ids, current_pid, current_space, get_param, set_param, thread_pid, threads,
 };
 pub use scheduler::set_slice_ns;
-pub use thread::{ThreadState, WakeReason};
+pub use thread::{SpaceHandle, ThreadState, UserSpace, WakeReason, space_id};
 pub use wait::WaitQueue;

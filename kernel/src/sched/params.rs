@@ -2,12 +2,10 @@
 //! snapshots for `ps`.
 
 use super::scheduler::{SCHED, requeue_after_priority_change};
-use super::thread::ThreadInfo;
-use crate::proc::{AddressSpace, Pid};
+use super::thread::{SpaceHandle, ThreadInfo};
 use abi::Errno;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
-use kcore::sched::{Policy, Priority, Tid};
+use kcore::sched::{Pid, Policy, Priority, Tid};
 
 /// The running thread.
 pub fn current() -> Tid {
@@ -27,7 +25,7 @@ pub fn current_pid() -> Pid {
 }
 
 /// The running thread's address space, if it is a user thread.
-pub fn current_space() -> Option<Arc<AddressSpace>> {
+pub fn current_space() -> Option<SpaceHandle> {
     let mut s = SCHED.lock();
     s.current_thread().space.clone()
 }

@@ -2,19 +2,18 @@
 //! (kcore's 32-priority bitmap queue), the timer deadlines, the running thread, FP ownership
 //! and the switch itself, all behind one lock taken with IRQs masked.
 
-use super::thread::{Thread, ThreadState, WakeReason};
+use super::thread::{Thread, ThreadState, WakeReason, space_id};
 use crate::arch::context::{self, Context};
 use crate::arch::{cpu, timer};
-use crate::proc::Pid;
+use crate::mm::user_table;
 use crate::sync::IrqSafeMutex;
 use crate::time;
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kcore::idmap::IdMap;
-use kcore::sched::{Priority, RunQueue, Tid};
+use kcore::sched::{Pid, Priority, RunQueue, Tid};
 use kcore::timer_queue::TimerQueue;
 
 /// Default round-robin time slice (LiteOS-A: up to 20 ms).
@@ -48,8 +47,6 @@ pub(super) struct Scheduler {
     /// Exit codes of finished threads nobody joined yet, with their process.
     pub(super) exit_codes: BTreeMap<Tid, (Pid, i32)>,
     pub(super) need_resched: bool,
-    /// Empty user table installed while kernel threads run.
-    pub(super) kernel_ttbr0: u64,
     /// A thread woken by a synchronous IPC whose sender is about to block: it runs next if
     /// it is among the most urgent ready threads (direct hand-off, no run-queue round trip).
     pub(super) handoff: Option<Tid>,
@@ -73,7 +70,6 @@ impl Scheduler {
             fp_owner: None,
             exit_codes: BTreeMap::new(),
             need_resched: false,
-            kernel_ttbr0: 0,
             handoff: None,
             dead: 0,
             active_space: 0,
@@ -183,23 +179,16 @@ impl Scheduler {
     pub(super) fn prepare_next(&mut self, next: Tid) {
         self.current = next;
         let slice = slice_ticks();
-        let kernel_ttbr0 = self.kernel_ttbr0;
         let fp_owner = self.fp_owner;
         let active_space = self.active_space;
         let thread = self.current_thread();
         thread.state = ThreadState::Running;
         thread.slice_end = time::now() + slice;
-        let space = thread.space.as_ref().map_or(0, |s| Arc::as_ptr(s) as usize);
+        let space = thread.space.as_ref().map_or(0, space_id);
         if space != active_space {
             match &thread.space {
                 Some(space) => space.activate(),
-                None => {
-                    // SAFETY: the kernel's empty table: no user mapping is reachable.
-                    #[allow(unsafe_code, reason = "TTBR0 switch")]
-                    unsafe {
-                        cpu::switch_user_table(kernel_ttbr0, 0)
-                    }
-                }
+                None => user_table::deactivate(),
             }
         }
         let needs_fp = thread.fp.is_some() && fp_owner != Some(next);

@@ -4,7 +4,7 @@
 mod boot;
 pub mod context;
 pub mod cpu;
-mod exception;
+pub mod exception;
 pub mod fault;
 pub mod gic_cpuif;
 pub mod layout;
