@@ -26,6 +26,7 @@ macro_rules! numbered_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant),*];
 
             /// The variant numbered `value`, if there is one.
+            #[inline]
             pub const fn from_raw(value: $repr) -> Option<$name> {
                 match value {
                     $($value => Some($name::$variant),)*

@@ -100,9 +100,15 @@ mod tests {
     fn timer_lines() {
         let line = "[ 0.1] INFO  timer: first interrupt after 1.001 ms";
         assert_eq!(parse_first_timer_interrupt(line), Some(1.001));
-        assert_eq!(parse_first_timer_interrupt("timer: first interrupt at 1 ms"), None);
+        assert_eq!(
+            parse_first_timer_interrupt("timer: first interrupt at 1 ms"),
+            None
+        );
         let line = "[ 0.001] INFO  timer: virtual timer on interrupt 27, 62500000 Hz";
         assert_eq!(parse_timer_frequency(line), Some((27, 62_500_000)));
-        assert_eq!(parse_timer_frequency("timer: virtual timer on interrupt 27"), None);
+        assert_eq!(
+            parse_timer_frequency("timer: virtual timer on interrupt 27"),
+            None
+        );
     }
 }

@@ -162,6 +162,8 @@ fn check_timer(lines: &[String]) -> Result<(), String> {
         [ms] => Err(format!(
             "first timer interrupt after {ms} ms, before its {FIRST_TIMER_DEADLINE_MS} ms deadline"
         )),
-        _ => Err(format!("expected one first-interrupt line, found {first:?}")),
+        _ => Err(format!(
+            "expected one first-interrupt line, found {first:?}"
+        )),
     }
 }

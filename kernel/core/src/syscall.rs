@@ -76,6 +76,7 @@ pub struct UserSlice {
 
 impl UserSlice {
     /// `len` bytes at `addr`: `EINVAL` for a length no `ssize_t` can hold (a negative one).
+    #[inline]
     pub fn new(addr: u64, len: u64) -> Result<Self, Errno> {
         let len = usize::try_from(len)
             .ok()
@@ -322,35 +323,43 @@ pub enum Request {
 struct Args([u64; 6]);
 
 impl Args {
+    #[inline(always)]
     fn raw(&self, i: usize) -> u64 {
         self.0[i]
     }
 
+    #[inline(always)]
     fn usize(&self, i: usize) -> usize {
         self.0[i] as usize // lossless: the kernel and its tests run on 64-bit machines
     }
 
+    #[inline(always)]
     fn u32(&self, i: usize) -> Result<u32, Errno> {
         u32::try_from(self.0[i]).map_err(|_| Errno::EINVAL)
     }
 
+    #[inline(always)]
     fn signed(&self, i: usize) -> i64 {
         self.0[i] as i64 // the ABI's signed arguments: two's complement in the register
     }
 
+    #[inline(always)]
     fn fd(&self, i: usize) -> Fd {
         Fd(self.usize(i))
     }
 
+    #[inline(always)]
     fn slice(&self, addr: usize, len: usize) -> Result<UserSlice, Errno> {
         UserSlice::new(self.0[addr], self.0[len])
     }
 
+    #[inline(always)]
     fn ptr<T>(&self, i: usize) -> UserPtr<T> {
         UserPtr::new(self.0[i])
     }
 
     /// A pointer that may be null (0: none).
+    #[inline(always)]
     fn optional_ptr<T>(&self, i: usize) -> Option<UserPtr<T>> {
         (self.0[i] != 0).then(|| self.ptr(i))
     }
@@ -358,23 +367,55 @@ impl Args {
 
 const _: () = assert!(core::mem::size_of::<usize>() == 8);
 
+/// What runs a decoded request: the kernel's dispatcher (one `match` on the request).
+pub trait Handler {
+    /// What a handled request yields.
+    type Output;
+    /// Handles one request. Mark it `#[inline(always)]`: [`decode_with`] calls it where each
+    /// kind of request is made, so its `match` folds into one jump on the call's number.
+    fn handle(&mut self, request: Request) -> Result<Self::Output, Errno>;
+}
+
+/// Hands every request back as it is.
+struct Collect;
+
+impl Handler for Collect {
+    type Output = Request;
+
+    fn handle(&mut self, request: Request) -> Result<Request, Errno> {
+        Ok(request)
+    }
+}
+
 /// Decodes system call `number` with argument registers `regs`.
 pub fn decode(number: u64, regs: [u64; 6]) -> Result<Request, Errno> {
+    decode_with(number, regs, &mut Collect)
+}
+
+/// Decodes system call `number` with argument registers `regs` and hands the request to
+/// `handler`.
+#[inline(always)]
+pub fn decode_with<H: Handler>(
+    number: u64,
+    regs: [u64; 6],
+    handler: &mut H,
+) -> Result<H::Output, Errno> {
+    let mut run = |request| handler.handle(request);
     let sysno = usize::try_from(number)
         .ok()
         .and_then(Sysno::from_raw)
         .ok_or(Errno::ENOSYS)?;
     let a = Args(regs);
-    Ok(match sysno {
-        Sysno::Exit => Request::Exit {
+    match sysno {
+        Sysno::Exit => run(Request::Exit {
             status: u8::try_from(a.raw(0)).map_err(|_| Errno::EINVAL)?,
-        },
-        Sysno::ThreadExit => Request::ThreadExit {
+        }),
+        Sysno::ThreadExit => run(Request::ThreadExit {
             code: a.u32(0)? as i32, // the code's bit pattern, as `thread_join` returns it
-        },
-        Sysno::Spawn => Request::Spawn { request: a.ptr(0) },
-        Sysno::Execve => Request::Execve { request: a.ptr(0) },
-        Sysno::Wait => Request::Wait {
+        }),
+        Sysno::Spawn => run(Request::Spawn { request: a.ptr(0) }),
+        Sysno::Execve => run(Request::Execve { request: a.ptr(0) }),
+        Sysno::Wait => run(Request::Wait {
             target: match a.signed(0) {
                 -1 => WaitFor::Any,
                 pid if pid > 0 => WaitFor::Child(u32::try_from(pid).map_err(|_| Errno::EINVAL)?),
@@ -386,22 +427,22 @@ pub fn decode(number: u64, regs: [u64; 6]) -> Result<Request, Errno> {
                 o if o == abi::syscall::WNOHANG as u64 => true,
                 _ => return Err(Errno::EINVAL),
             },
-        },
-        Sysno::Kill => Request::Kill {
+        }),
+        Sysno::Kill => run(Request::Kill {
             pid: a.u32(0)?,
             signal: a.u32(1)?,
-        },
-        Sysno::GetPid => Request::GetPid,
-        Sysno::GetPpid => Request::GetPpid,
-        Sysno::GetTid => Request::GetTid,
-        Sysno::ThreadCreate => Request::ThreadCreate {
+        }),
+        Sysno::GetPid => run(Request::GetPid),
+        Sysno::GetPpid => run(Request::GetPpid),
+        Sysno::GetTid => run(Request::GetTid),
+        Sysno::ThreadCreate => run(Request::ThreadCreate {
             entry: a.raw(0),
             arg: a.raw(1),
             stack_top: a.raw(2),
             priority: a.u32(3)?,
-        },
-        Sysno::ThreadJoin => Request::ThreadJoin { tid: a.u32(0)? },
-        Sysno::Futex => Request::Futex {
+        }),
+        Sysno::ThreadJoin => run(Request::ThreadJoin { tid: a.u32(0)? }),
+        Sysno::Futex => run(Request::Futex {
             addr: a.raw(0),
             op: match a.usize(1) {
                 futex::WAIT => FutexOp::Wait {
@@ -411,118 +452,118 @@ pub fn decode(number: u64, regs: [u64; 6]) -> Result<Request, Errno> {
                 futex::WAKE => FutexOp::Wake { count: a.u32(2)? },
                 _ => return Err(Errno::ENOSYS),
             },
-        },
-        Sysno::SchedYield => Request::SchedYield,
-        Sysno::SchedSetParam => Request::SchedSetParam {
+        }),
+        Sysno::SchedYield => run(Request::SchedYield),
+        Sysno::SchedSetParam => run(Request::SchedSetParam {
             tid: a.u32(0)?,
             priority: a.u32(1)?,
             policy: a.u32(2)?,
-        },
-        Sysno::SchedGetParam => Request::SchedGetParam { tid: a.u32(0)? },
-        Sysno::Nanosleep => Request::Nanosleep { ns: a.raw(0) },
-        Sysno::ClockGettime => Request::ClockGettime {
+        }),
+        Sysno::SchedGetParam => run(Request::SchedGetParam { tid: a.u32(0)? }),
+        Sysno::Nanosleep => run(Request::Nanosleep { ns: a.raw(0) }),
+        Sysno::ClockGettime => run(Request::ClockGettime {
             clock: match a.usize(0) {
                 clock::REALTIME => Clock::Realtime,
                 clock::MONOTONIC => Clock::Monotonic,
                 _ => return Err(Errno::EINVAL),
             },
-        },
-        Sysno::Mmap => Request::Mmap {
+        }),
+        Sysno::Mmap => run(Request::Mmap {
             addr: a.raw(0),
             len: a.raw(1),
             prot: a.usize(2),
             flags: a.usize(3),
             fd: (a.signed(4) >= 0).then(|| a.fd(4)),
-        },
-        Sysno::Munmap => Request::Munmap {
+        }),
+        Sysno::Munmap => run(Request::Munmap {
             addr: a.raw(0),
             len: a.raw(1),
-        },
-        Sysno::Mprotect => Request::Mprotect {
+        }),
+        Sysno::Mprotect => run(Request::Mprotect {
             addr: a.raw(0),
             len: a.raw(1),
             prot: a.usize(2),
-        },
-        Sysno::Open => Request::Open {
+        }),
+        Sysno::Open => run(Request::Open {
             path: a.slice(0, 1)?,
             flags: a.usize(2),
             mode: a.u32(3)?,
-        },
-        Sysno::Close => Request::Close { fd: a.fd(0) },
-        Sysno::Read => Request::Read {
+        }),
+        Sysno::Close => run(Request::Close { fd: a.fd(0) }),
+        Sysno::Read => run(Request::Read {
             fd: a.fd(0),
             buf: a.slice(1, 2)?,
-        },
-        Sysno::Write => Request::Write {
+        }),
+        Sysno::Write => run(Request::Write {
             fd: a.fd(0),
             buf: a.slice(1, 2)?,
-        },
-        Sysno::Ioctl => Request::Ioctl {
+        }),
+        Sysno::Ioctl => run(Request::Ioctl {
             fd: a.fd(0),
             cmd: a.usize(1),
             arg: a.usize(2),
-        },
-        Sysno::Fstat => Request::Fstat {
+        }),
+        Sysno::Fstat => run(Request::Fstat {
             fd: a.fd(0),
             stat: a.ptr(1),
-        },
-        Sysno::Getdents => Request::Getdents {
+        }),
+        Sysno::Getdents => run(Request::Getdents {
             fd: a.fd(0),
             buf: a.slice(1, 2)?,
-        },
-        Sysno::Lseek => Request::Lseek {
+        }),
+        Sysno::Lseek => run(Request::Lseek {
             fd: a.fd(0),
             offset: a.signed(1),
             whence: a.usize(2),
-        },
-        Sysno::Dup => Request::Dup { fd: a.fd(0) },
-        Sysno::GetUid => Request::GetUid,
-        Sysno::GetGid => Request::GetGid,
-        Sysno::MemInfo => Request::MemInfo { info: a.ptr(0) },
-        Sysno::TaskList => Request::TaskList {
+        }),
+        Sysno::Dup => run(Request::Dup { fd: a.fd(0) }),
+        Sysno::GetUid => run(Request::GetUid),
+        Sysno::GetGid => run(Request::GetGid),
+        Sysno::MemInfo => run(Request::MemInfo { info: a.ptr(0) }),
+        Sysno::TaskList => run(Request::TaskList {
             buf: a.ptr(0),
             max: a.usize(1),
-        },
-        Sysno::Mkdir => Request::Mkdir {
+        }),
+        Sysno::Mkdir => run(Request::Mkdir {
             path: a.slice(0, 1)?,
             mode: a.u32(2)?,
-        },
-        Sysno::Rmdir => Request::Rmdir {
+        }),
+        Sysno::Rmdir => run(Request::Rmdir {
             path: a.slice(0, 1)?,
-        },
-        Sysno::Unlink => Request::Unlink {
+        }),
+        Sysno::Unlink => run(Request::Unlink {
             path: a.slice(0, 1)?,
-        },
-        Sysno::Chmod => Request::Chmod {
+        }),
+        Sysno::Chmod => run(Request::Chmod {
             path: a.slice(0, 1)?,
             mode: a.u32(2)?,
-        },
-        Sysno::Chown => Request::Chown {
+        }),
+        Sysno::Chown => run(Request::Chown {
             path: a.slice(0, 1)?,
             uid: a.u32(2)?,
             gid: a.u32(3)?,
-        },
-        Sysno::Stat => Request::Stat {
+        }),
+        Sysno::Stat => run(Request::Stat {
             path: a.slice(0, 1)?,
             stat: a.ptr(2),
-        },
-        Sysno::Mount => Request::Mount { request: a.ptr(0) },
-        Sysno::Reboot => Request::Reboot {
+        }),
+        Sysno::Mount => run(Request::Mount { request: a.ptr(0) }),
+        Sysno::Reboot => run(Request::Reboot {
             mode: match a.usize(0) {
                 REBOOT_POWER_OFF => RebootMode::PowerOff,
                 REBOOT_RESTART => RebootMode::Restart,
                 _ => return Err(Errno::EINVAL),
             },
-        },
-        Sysno::SetHostname => Request::SetHostname {
+        }),
+        Sysno::SetHostname => run(Request::SetHostname {
             name: a.slice(0, 1)?,
-        },
-        Sysno::GetHostname => Request::GetHostname {
+        }),
+        Sysno::GetHostname => run(Request::GetHostname {
             buf: a.slice(0, 1)?,
-        },
-        Sysno::Dmesg => Request::Dmesg {
+        }),
+        Sysno::Dmesg => run(Request::Dmesg {
             buf: a.slice(0, 1)?,
-        },
+        }),
         Sysno::Socket => {
             let kind = match a.usize(1) & !(SOCK_NONBLOCK | SOCK_CLOEXEC) {
                 SOCK_SEQPACKET => SocketKind::SeqPacket,
@@ -532,36 +573,36 @@ pub fn decode(number: u64, regs: [u64; 6]) -> Result<Request, Errno> {
             if a.usize(0) != AF_UNIX {
                 return Err(Errno::EINVAL);
             }
-            Request::Socket {
+            run(Request::Socket {
                 kind,
                 nonblocking: a.usize(1) & SOCK_NONBLOCK != 0,
                 cloexec: a.usize(1) & SOCK_CLOEXEC != 0,
-            }
+            })
         }
-        Sysno::Bind => Request::Bind {
+        Sysno::Bind => run(Request::Bind {
             fd: a.fd(0),
             path: a.slice(1, 2)?,
-        },
-        Sysno::Listen => Request::Listen {
+        }),
+        Sysno::Listen => run(Request::Listen {
             fd: a.fd(0),
             backlog: a.usize(1),
-        },
+        }),
         Sysno::Accept => {
             let flags = a.usize(1);
             if flags & !(SOCK_CLOEXEC | SOCK_NONBLOCK) != 0 {
                 return Err(Errno::EINVAL);
             }
-            Request::Accept {
+            run(Request::Accept {
                 fd: a.fd(0),
                 nonblocking: flags & SOCK_NONBLOCK != 0,
                 cloexec: flags & SOCK_CLOEXEC != 0,
-            }
+            })
         }
-        Sysno::Connect => Request::Connect {
+        Sysno::Connect => run(Request::Connect {
             fd: a.fd(0),
             path: a.slice(1, 2)?,
-        },
-        Sysno::SendTo => Request::SendTo {
+        }),
+        Sysno::SendTo => run(Request::SendTo {
             fd: a.fd(0),
             data: a.slice(1, 2)?,
             flags: a.usize(3),
@@ -570,27 +611,27 @@ pub fn decode(number: u64, regs: [u64; 6]) -> Result<Request, Errno> {
             } else {
                 None
             },
-        },
-        Sysno::RecvFrom => Request::RecvFrom {
+        }),
+        Sysno::RecvFrom => run(Request::RecvFrom {
             fd: a.fd(0),
             buf: a.slice(1, 2)?,
             flags: a.usize(3),
             from: a.optional_ptr(4),
-        },
-        Sysno::GetPeerCred => Request::GetPeerCred {
+        }),
+        Sysno::GetPeerCred => run(Request::GetPeerCred {
             fd: a.fd(0),
             cred: a.ptr(1),
-        },
-        Sysno::Poll => Request::Poll {
+        }),
+        Sysno::Poll => run(Request::Poll {
             fds: a.ptr(0),
             nfds: a.usize(1),
             timeout_ms: a.signed(2),
-        },
-        Sysno::SetNonblock => Request::SetNonblock {
+        }),
+        Sysno::SetNonblock => run(Request::SetNonblock {
             fd: a.fd(0),
             on: a.raw(1) != 0,
-        },
-    })
+        }),
+    }
 }
 
 impl Request {

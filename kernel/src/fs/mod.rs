@@ -7,14 +7,14 @@ pub mod console;
 pub mod initctl;
 pub mod poll;
 
-use crate::proc::{self, FileRef};
+use crate::proc;
+pub use crate::proc::{FileObject, OpenFile, StreamFile};
 use crate::sync::IrqSafeMutex;
 use abi::Errno;
 use abi::syscall::{Dirent, Stat, open_flags as of, seek};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::any::Any;
-use kcore::vfs::{Access, Cred, Ino, NodeKind, Vfs};
+use kcore::vfs::{Access, Cred, NodeKind, Vfs};
 use zerocopy::IntoBytes;
 
 /// Device id of `/dev/console`.
@@ -54,63 +54,6 @@ pub fn init(initrd: Option<&'static [u8]>) -> Result<usize, Errno> {
         vfs.mkdir("/dev/socket", 0o755, root)?;
         Ok(loaded)
     })
-}
-
-/// A file whose reads, writes and readiness another layer implements (a local socket).
-pub trait StreamFile: Any + Send + Sync {
-    /// Reads what is there into `buf` (sleeping for it unless `nonblocking`).
-    fn read(&self, buf: &mut [u8], nonblocking: bool) -> Result<usize, Errno>;
-    /// Writes `data` on behalf of the calling process.
-    fn write(&self, data: &[u8], nonblocking: bool) -> Result<usize, Errno>;
-    /// (readable, writable, hung up), for `poll`.
-    fn readiness(&self) -> (bool, bool, bool);
-    /// Type and permission bits for `fstat`.
-    fn mode(&self) -> u32;
-}
-
-/// What an open file refers to.
-#[derive(Clone)]
-pub enum FileObject {
-    /// A file or directory in the tree.
-    Node(Ino),
-    /// A device.
-    Device(u32),
-    /// A file another layer implements (a local socket).
-    Stream(Arc<dyn StreamFile>),
-}
-
-/// An open file description (shared by dup'd and inherited descriptors).
-pub struct OpenFile {
-    /// What it refers to.
-    pub object: FileObject,
-    /// `O_*` flags it was opened with.
-    pub flags: usize,
-    /// Read/write position (for directories: the next entry index).
-    offset: IrqSafeMutex<u64>,
-}
-
-impl OpenFile {
-    /// A new description at offset 0.
-    pub fn new(object: FileObject, flags: usize) -> Arc<OpenFile> {
-        Arc::new(OpenFile {
-            object,
-            flags,
-            offset: IrqSafeMutex::new(0),
-        })
-    }
-
-    /// Whether the file is the device `dev`.
-    pub fn is_device(&self, dev: u32) -> bool {
-        matches!(self.object, FileObject::Device(d) if d == dev)
-    }
-
-    fn readable(&self) -> bool {
-        self.flags & of::O_ACCMODE != of::O_WRONLY
-    }
-
-    fn writable(&self) -> bool {
-        self.flags & of::O_ACCMODE != of::O_RDONLY
-    }
 }
 
 /// Opens `path` for a process with credentials `cred`.
@@ -334,26 +277,19 @@ pub fn read_executable(path: &str, cred: Cred) -> Result<Vec<u8>, Errno> {
 }
 
 /// The console as an open file: the standard descriptors of the kernel's children.
-pub fn console_file() -> FileRef {
+pub fn console_file() -> Arc<OpenFile> {
     OpenFile::new(FileObject::Device(DEV_CONSOLE), of::O_RDWR)
 }
 
 /// The open file behind descriptor `fd` of the calling process.
 pub fn file(fd: usize) -> Result<Arc<OpenFile>, Errno> {
-    let file = proc::with_fds(|fds| fds.get(fd))??;
-    // Descriptor tables hold only what `install` put there: open files of this module.
-    file.downcast::<OpenFile>().map_err(|_| Errno::EBADF)
+    proc::with_fds(|fds| fds.get(fd))?
 }
 
 /// Whether descriptor `fd` of the calling process is open on device `dev` (EBADF if not
 /// open), without taking a reference to the file (the ioctl path checks this every call).
 pub fn fd_is_device(fd: usize, dev: u32) -> Result<bool, Errno> {
-    proc::with_fds(|fds| {
-        fds.peek(fd, |file| {
-            file.downcast_ref::<OpenFile>()
-                .is_some_and(|f| f.is_device(dev))
-        })
-    })?
+    proc::with_fds(|fds| fds.peek(fd, |file| file.is_device(dev)))?
 }
 
 /// Gives `file` the lowest free descriptor of the calling process.

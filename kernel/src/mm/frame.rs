@@ -110,6 +110,7 @@ pub fn stats() -> (usize, usize) {
 }
 
 /// Raw pointer to `[offset, offset + len)` of the page at `pa`, if that lies inside the page.
+#[inline]
 fn bytes_at(pa: PhysAddr, offset: usize, len: usize) -> Result<*mut u8, Errno> {
     match offset.checked_add(len) {
         Some(end) if end <= PAGE_SIZE => {
@@ -142,11 +143,13 @@ impl Frame {
         self.pa
     }
 
+    #[inline]
     fn bytes(&self, offset: usize, len: usize) -> Result<*mut u8, Errno> {
         bytes_at(self.pa, offset, len)
     }
 
     /// Copies `data` into the frame at `offset` (EINVAL if it runs past the frame's end).
+    #[inline]
     pub fn write(&self, offset: usize, data: &[u8]) -> Result<(), Errno> {
         let dst = self.bytes(offset, data.len())?;
         // SAFETY: the range lies inside this owned frame (checked above), reached through
@@ -167,6 +170,7 @@ impl Frame {
 
     /// Copies `len` bytes from user address `src` of the running process into the frame at
     /// `offset`: EFAULT if the user range is bad, EINVAL past the frame's end.
+    #[inline]
     pub fn copy_from_user(&self, offset: usize, src: u64, len: usize) -> Result<(), Errno> {
         let dst = self.bytes(offset, len)?;
         // SAFETY: `dst..dst + len` lies inside this owned frame (checked above) and is

@@ -66,6 +66,7 @@ impl UserTable {
     }
 
     /// Installs the table in TTBR0, taking a fresh ASID if its old one went stale.
+    #[inline]
     pub fn activate(&mut self) {
         let mut asids = ASIDS.lock();
         let Some(allocator) = asids.as_mut() else {

@@ -1,16 +1,15 @@
-//! A process's descriptor table. The open files in it are opaque here: the filesystem and
-//! IPC layers above give them meaning and take their own types back out (through `Any`);
-//! the process layer only holds, inherits, duplicates and closes them.
+//! A process's descriptor table: slots of shared open file descriptions (dup'd and inherited
+//! descriptors share one; it closes when the last reference goes). The process layer holds,
+//! inherits, duplicates and closes them; the filesystem layer does their I/O.
 
+use super::file::OpenFile;
 use abi::Errno;
 use abi::syscall::MAX_FDS;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::any::Any;
 
-/// An open file description as a descriptor table holds it (shared by dup'd and inherited
-/// descriptors; closed when the last reference goes).
-pub type FileRef = Arc<dyn Any + Send + Sync>;
+/// An open file description as a descriptor table holds it.
+pub type FileRef = Arc<OpenFile>;
 
 /// A process's descriptors: slot `fd` holds a file and its close-on-exec flag.
 #[derive(Clone, Default)]

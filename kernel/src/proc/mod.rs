@@ -9,10 +9,12 @@
 //! thread's or process's end.
 
 mod fd;
+mod file;
 mod loader;
 mod space;
 
 pub use fd::{FdTable, FileRef};
+pub use file::{FileObject, OpenFile, StreamFile};
 pub use space::{AddressSpace, FaultError, Perms};
 
 use crate::sched::{self, Policy, Priority, Tid, UserThreadStart, WaitQueue, WakeReason};

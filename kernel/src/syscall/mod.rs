@@ -12,21 +12,38 @@ mod thread;
 
 use crate::arch::vectors::TrapFrame;
 use abi::Errno;
-use kcore::syscall::{Request, decode};
+use kcore::syscall::{Handler, Request, decode_with};
 
 /// Handles the system call in `frame` and stores its result in x0.
 pub fn dispatch(frame: &mut TrapFrame) {
     let regs = [
         frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5],
     ];
-    let result = decode(frame.x[8], regs).and_then(|request| run(request, frame));
+    let number = frame.x[8];
+    let result = decode_with(number, regs, &mut Caller { frame });
     frame.x[0] = match result {
         Ok(value) => value as u64,
         Err(errno) => errno.as_return() as u64,
     };
 }
 
+/// The calling thread's trap frame, for `execve` to replace.
+struct Caller<'a> {
+    frame: &'a mut TrapFrame,
+}
+
+impl Handler for Caller<'_> {
+    type Output = usize;
+
+    /// Runs one decoded request.
+    #[inline(always)]
+    fn handle(&mut self, request: Request) -> Result<usize, Errno> {
+        run(request, self.frame)
+    }
+}
+
 /// Runs one decoded request; `frame` is the caller's, for `execve` to replace.
+#[inline(always)]
 fn run(request: Request, frame: &mut TrapFrame) -> Result<usize, Errno> {
     match request {
         Request::Exit { status } => process::exit(status),
