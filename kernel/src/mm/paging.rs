@@ -33,6 +33,10 @@ static KERNEL_TABLE: IrqSafeMutex<Option<PageTable>> = IrqSafeMutex::new(None);
 static NEXT_MMIO_VA: AtomicU64 = AtomicU64::new(MMIO_BASE);
 /// An all-invalid user table: TTBR0 while no user space is active (0 before boot made it).
 static EMPTY_USER_ROOT: AtomicU64 = AtomicU64::new(0);
+/// Most RAM ranges the linear map covers (the board records no more).
+const MAX_RAM_RANGES: usize = 8;
+/// The RAM the linear map covers: never mapped as a device.
+static RAM: spin::Once<([PhysRange; MAX_RAM_RANGES], usize)> = spin::Once::new();
 
 /// Where table memory is reached: the image mapping until the linear map is live.
 fn table_va(pa: PhysAddr) -> u64 {
@@ -178,6 +182,12 @@ pub fn init_kernel_table(load_pa: u64, ram: &[PhysRange]) -> Result<(), MapError
         return Err(MapError::AlreadyMapped);
     }
     set_load_address(load_pa);
+    RAM.call_once(|| {
+        let mut ranges = [PhysRange::default(); MAX_RAM_RANGES];
+        let count = ram.len().min(MAX_RAM_RANGES);
+        ranges[..count].copy_from_slice(&ram[..count]);
+        (ranges, count)
+    });
     let mem = &mut KernelTableMemory::new();
     let mut table = PageTable::new_upper(mem)?;
     for range in ram {
@@ -284,9 +294,19 @@ pub fn translate_kernel(va: VirtAddr) -> Option<(PhysAddr, Attrs)> {
         .translate(&KernelTableMemory::new(), va)
 }
 
+/// Whether any byte of `range` is RAM (which the linear map covers as normal memory).
+fn overlaps_ram(range: &PhysRange) -> bool {
+    RAM.get()
+        .is_some_and(|(ranges, count)| ranges[..*count].iter().any(|r| r.overlaps(range)))
+}
+
 /// Maps a device's registers and returns their virtual address (a fresh Device-memory
-/// mapping, never unmapped).
+/// mapping, never unmapped). RAM is refused (`AlreadyMapped`: the linear map has it), so a
+/// device mapping can never alias memory the kernel owns.
 pub(super) fn ioremap(pa: u64, size: u64) -> Result<VirtAddr, MapError> {
+    if overlaps_ram(&PhysRange::new(pa, size)) {
+        return Err(MapError::AlreadyMapped);
+    }
     let start = pa & !(PAGE - 1);
     let len = pa
         .checked_sub(start)

@@ -4,9 +4,9 @@
 use crate::arch::fault::probe_read_u64;
 use crate::arch::layout::{MMIO_AREA_SIZE, MMIO_BASE};
 use crate::mm::frame::{self, Frame};
-use crate::mm::{kstack::KernelStack, linear, paging};
+use crate::mm::{kstack::KernelStack, linear, mmio, paging};
 use crate::{kassert, kassert_eq, ksome, ktest};
-use kcore::{PAGE_SIZE, VirtAddr};
+use kcore::{PAGE_SIZE, PhysRange, VirtAddr};
 
 /// A kernel VA nothing else uses: the top of the device area.
 const TEST_VA: u64 = MMIO_BASE + MMIO_AREA_SIZE - 0x10_0000;
@@ -142,6 +142,20 @@ ktest!(
             "page under the boot stack is mapped"
         );
         kassert!(probe_read_u64(bottom).is_ok());
+        Ok(())
+    }
+);
+
+ktest!(
+    fn ram_is_never_mapped_as_a_device() {
+        let frame = ksome!(Frame::alloc_zeroed(), "out of frames");
+        let ram = PhysRange::new(frame.pa().as_u64(), PAGE_SIZE as u64);
+        kassert!(
+            mmio::map::<u64>(ram).is_err(),
+            "a frame was mapped as device registers"
+        );
+        let straddling = PhysRange::new(frame.pa().as_u64() - PAGE_SIZE as u64 / 2, 4096);
+        kassert!(mmio::map_region(straddling).is_err());
         Ok(())
     }
 );
