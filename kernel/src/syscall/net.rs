@@ -41,7 +41,7 @@ fn install(socket: Arc<Socket>, cloexec: bool) -> Result<usize, Errno> {
     fs::install(OpenFile::new(FileObject::Stream(socket), flags), cloexec)
 }
 
-pub fn socket(kind: SocketKind, nonblocking: bool, cloexec: bool) -> Result<usize, Errno> {
+pub(super) fn socket(kind: SocketKind, nonblocking: bool, cloexec: bool) -> Result<usize, Errno> {
     let kind = match kind {
         SocketKind::SeqPacket => Kind::SeqPacket,
         SocketKind::Datagram => Kind::Datagram,
@@ -49,16 +49,16 @@ pub fn socket(kind: SocketKind, nonblocking: bool, cloexec: bool) -> Result<usiz
     install(Socket::new(kind, caller_ucred(), nonblocking), cloexec)
 }
 
-pub fn bind(fd: Fd, at: UserSlice) -> Result<usize, Errno> {
+pub(super) fn bind(fd: Fd, at: UserSlice) -> Result<usize, Errno> {
     let (_, socket) = socket_of(fd)?;
     socket.bind(&path(at)?, proc::current_cred()).map(|()| 0)
 }
 
-pub fn listen(fd: Fd, backlog: usize) -> Result<usize, Errno> {
+pub(super) fn listen(fd: Fd, backlog: usize) -> Result<usize, Errno> {
     socket_of(fd)?.1.listen(backlog).map(|()| 0)
 }
 
-pub fn accept(fd: Fd, nonblocking: bool, cloexec: bool) -> Result<usize, Errno> {
+pub(super) fn accept(fd: Fd, nonblocking: bool, cloexec: bool) -> Result<usize, Errno> {
     let connection = socket_of(fd)?.1.accept()?;
     if nonblocking {
         connection.set_nonblocking(true);
@@ -66,12 +66,12 @@ pub fn accept(fd: Fd, nonblocking: bool, cloexec: bool) -> Result<usize, Errno> 
     install(connection, cloexec)
 }
 
-pub fn connect(fd: Fd, to: UserSlice) -> Result<usize, Errno> {
+pub(super) fn connect(fd: Fd, to: UserSlice) -> Result<usize, Errno> {
     let (_, socket) = socket_of(fd)?;
     socket.connect(&path(to)?).map(|()| 0)
 }
 
-pub fn send_to(
+pub(super) fn send_to(
     fd: Fd,
     data: UserSlice,
     flags: usize,
@@ -87,7 +87,7 @@ pub fn send_to(
     socket.send(&data, to, dontwait, caller_ucred())
 }
 
-pub fn recv_from(
+pub(super) fn recv_from(
     fd: Fd,
     buf: UserSlice,
     flags: usize,
@@ -105,12 +105,12 @@ pub fn recv_from(
     Ok(n)
 }
 
-pub fn peer_cred(fd: Fd, out: UserPtr<Ucred>) -> Result<usize, Errno> {
+pub(super) fn peer_cred(fd: Fd, out: UserPtr<Ucred>) -> Result<usize, Errno> {
     let cred = socket_of(fd)?.1.peer_cred()?;
     uaccess::write(out, &cred).map(|()| 0)
 }
 
-pub fn set_nonblock(fd: Fd, on: bool) -> Result<usize, Errno> {
+pub(super) fn set_nonblock(fd: Fd, on: bool) -> Result<usize, Errno> {
     socket_of(fd)?.1.set_nonblocking(on);
     Ok(0)
 }
@@ -154,7 +154,7 @@ fn evaluate(entries: &mut [PollFd]) -> usize {
     ready
 }
 
-pub fn poll(fds: UserPtr<PollFd>, nfds: usize, timeout_ms: i64) -> Result<usize, Errno> {
+pub(super) fn poll(fds: UserPtr<PollFd>, nfds: usize, timeout_ms: i64) -> Result<usize, Errno> {
     if nfds > MAX_POLL_FDS {
         return Err(Errno::EINVAL);
     }

@@ -11,21 +11,21 @@ use abi::syscall::{
 };
 use kcore::syscall::WaitFor;
 
-pub fn exit(status: u8) -> ! {
+pub(super) fn exit(status: u8) -> ! {
     proc::exit_process(wait_status::exited(status))
 }
 
-pub fn spawn(request: UserPtr<SpawnRequest>) -> Result<usize, Errno> {
+pub(super) fn spawn(request: UserPtr<SpawnRequest>) -> Result<usize, Errno> {
     let spec = read_spawn_request(request)?;
     proc::spawn(sched::current_pid(), &spec).map(|pid| pid as usize)
 }
 
-pub fn execve(request: UserPtr<SpawnRequest>, frame: &mut TrapFrame) -> Result<usize, Errno> {
+pub(super) fn execve(request: UserPtr<SpawnRequest>, frame: &mut TrapFrame) -> Result<usize, Errno> {
     let spec = read_spawn_request(request)?;
     proc::exec(&spec, frame).map(|()| 0)
 }
 
-pub fn wait(target: WaitFor, status: Option<UserPtr<u32>>, nohang: bool) -> Result<usize, Errno> {
+pub(super) fn wait(target: WaitFor, status: Option<UserPtr<u32>>, nohang: bool) -> Result<usize, Errno> {
     let pid = match target {
         WaitFor::Any => -1,
         WaitFor::Child(pid) => i64::from(pid),
@@ -41,7 +41,7 @@ pub fn wait(target: WaitFor, status: Option<UserPtr<u32>>, nohang: bool) -> Resu
     }
 }
 
-pub fn kill(pid: u32, signal: u32) -> Result<usize, Errno> {
+pub(super) fn kill(pid: u32, signal: u32) -> Result<usize, Errno> {
     proc::kill(pid, signal).map(|()| 0)
 }
 
@@ -73,7 +73,7 @@ fn read_spawn_request(at: UserPtr<SpawnRequest>) -> Result<SpawnSpec, Errno> {
 }
 
 /// Fills `buf` with up to `max` [`TaskInfo`] records, one per thread; returns how many.
-pub fn task_list(buf: UserPtr<TaskInfo>, max: usize) -> Result<usize, Errno> {
+pub(super) fn task_list(buf: UserPtr<TaskInfo>, max: usize) -> Result<usize, Errno> {
     let processes = proc::list();
     let mut written = 0;
     for thread in sched::threads().into_iter().take(max) {

@@ -27,45 +27,45 @@ fn permissions(mode: u32) -> u32 {
     mode & 0o7777
 }
 
-pub fn mkdir(at: UserSlice, mode: u32) -> Result<usize, Errno> {
+pub(super) fn mkdir(at: UserSlice, mode: u32) -> Result<usize, Errno> {
     let (path, cred) = (path(at)?, proc::current_cred());
     fs::with_vfs(|vfs| vfs.mkdir(&path, permissions(mode), cred)).map(|_| 0)
 }
 
-pub fn rmdir(at: UserSlice) -> Result<usize, Errno> {
+pub(super) fn rmdir(at: UserSlice) -> Result<usize, Errno> {
     let (path, cred) = (path(at)?, proc::current_cred());
     fs::with_vfs(|vfs| vfs.rmdir(&path, cred)).map(|()| 0)
 }
 
-pub fn unlink(at: UserSlice) -> Result<usize, Errno> {
+pub(super) fn unlink(at: UserSlice) -> Result<usize, Errno> {
     let (path, cred) = (path(at)?, proc::current_cred());
     fs::with_vfs(|vfs| vfs.unlink(&path, cred)).map(|()| 0)
 }
 
-pub fn chmod(at: UserSlice, mode: u32) -> Result<usize, Errno> {
+pub(super) fn chmod(at: UserSlice, mode: u32) -> Result<usize, Errno> {
     let (path, cred) = (path(at)?, proc::current_cred());
     fs::with_vfs(|vfs| vfs.chmod(&path, permissions(mode), cred)).map(|()| 0)
 }
 
-pub fn chown(at: UserSlice, uid: u32, gid: u32) -> Result<usize, Errno> {
+pub(super) fn chown(at: UserSlice, uid: u32, gid: u32) -> Result<usize, Errno> {
     let (path, cred) = (path(at)?, proc::current_cred());
     fs::with_vfs(|vfs| vfs.chown(&path, uid, gid, cred)).map(|()| 0)
 }
 
-pub fn stat(at: UserSlice, out: UserPtr<Stat>) -> Result<usize, Errno> {
+pub(super) fn stat(at: UserSlice, out: UserPtr<Stat>) -> Result<usize, Errno> {
     let (path, cred) = (path(at)?, proc::current_cred());
     let stat = fs::with_vfs(|vfs| vfs.lookup_as(&path, cred).and_then(|ino| vfs.stat(ino)))?;
     uaccess::write(out, &stat).map(|()| 0)
 }
 
-pub fn mount(at: UserPtr<MountRequest>) -> Result<usize, Errno> {
+pub(super) fn mount(at: UserPtr<MountRequest>) -> Result<usize, Errno> {
     let request = uaccess::read(at)?;
     let target = uaccess::read_string(uaccess::user_str(request.target)?, MAX_PATH)?;
     let fstype = uaccess::read_string(uaccess::user_str(request.fstype)?, MAX_FSTYPE)?;
     fs::mount(&target, &fstype, proc::current_cred()).map(|()| 0)
 }
 
-pub fn reboot(mode: RebootMode) -> Result<usize, Errno> {
+pub(super) fn reboot(mode: RebootMode) -> Result<usize, Errno> {
     if proc::current_cred().uid != 0 {
         return Err(Errno::EPERM);
     }
@@ -82,7 +82,7 @@ pub fn reboot(mode: RebootMode) -> Result<usize, Errno> {
     }
 }
 
-pub fn set_hostname(name: UserSlice) -> Result<usize, Errno> {
+pub(super) fn set_hostname(name: UserSlice) -> Result<usize, Errno> {
     if proc::current_cred().uid != 0 {
         return Err(Errno::EPERM);
     }
@@ -90,20 +90,20 @@ pub fn set_hostname(name: UserSlice) -> Result<usize, Errno> {
     Ok(0)
 }
 
-pub fn get_hostname(buf: UserSlice) -> Result<usize, Errno> {
+pub(super) fn get_hostname(buf: UserSlice) -> Result<usize, Errno> {
     let name = HOSTNAME.lock().clone();
     let n = name.len().min(buf.len());
     uaccess::write_bytes(buf, &name.as_bytes()[..n])?;
     Ok(name.len())
 }
 
-pub fn dmesg(buf: UserSlice) -> Result<usize, Errno> {
+pub(super) fn dmesg(buf: UserSlice) -> Result<usize, Errno> {
     let log = crate::console::recent_log(buf.len().min(MAX_DMESG));
     uaccess::write_bytes(buf, &log)?;
     Ok(log.len())
 }
 
-pub fn meminfo(out: UserPtr<MemInfo>) -> Result<usize, Errno> {
+pub(super) fn meminfo(out: UserPtr<MemInfo>) -> Result<usize, Errno> {
     let (free, total) = crate::mm::frame::stats();
     let (heap_used, heap_free) = crate::mm::heap::stats();
     let info = MemInfo {

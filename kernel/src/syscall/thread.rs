@@ -7,17 +7,17 @@ use abi::Errno;
 use abi::syscall::mman;
 use kcore::syscall::{Clock, Fd};
 
-pub fn create(entry: u64, arg: u64, stack_top: u64, priority: u32) -> Result<usize, Errno> {
+pub(super) fn create(entry: u64, arg: u64, stack_top: u64, priority: u32) -> Result<usize, Errno> {
     let priority = Priority::for_user(priority).map_err(|_| Errno::EINVAL)?;
     proc::create_thread(entry, arg, stack_top, priority).map(|t| t.0 as usize)
 }
 
-pub fn yield_now() -> Result<usize, Errno> {
+pub(super) fn yield_now() -> Result<usize, Errno> {
     sched::yield_now();
     Ok(0)
 }
 
-pub fn nanosleep(ns: u64) -> Result<usize, Errno> {
+pub(super) fn nanosleep(ns: u64) -> Result<usize, Errno> {
     let deadline = time::now().saturating_add(time::ns_to_ticks(ns));
     match sched::sleep_until(deadline) {
         WakeReason::Interrupted => Err(Errno::EINTR),
@@ -26,7 +26,7 @@ pub fn nanosleep(ns: u64) -> Result<usize, Errno> {
 }
 
 /// Both clocks count from boot (there is no real-time clock).
-pub fn clock_gettime(clock: Clock) -> usize {
+pub(super) fn clock_gettime(clock: Clock) -> usize {
     match clock {
         Clock::Realtime | Clock::Monotonic => time::ticks_to_ns(time::now()) as usize,
     }
@@ -44,11 +44,11 @@ fn target_thread(tid: u32) -> Result<Tid, Errno> {
     Ok(tid)
 }
 
-pub fn join(tid: u32) -> Result<usize, Errno> {
+pub(super) fn join(tid: u32) -> Result<usize, Errno> {
     sched::join(Tid(tid)).map(|code| code as u32 as usize)
 }
 
-pub fn set_param(tid: u32, priority: u32, policy: u32) -> Result<usize, Errno> {
+pub(super) fn set_param(tid: u32, priority: u32, policy: u32) -> Result<usize, Errno> {
     let tid = target_thread(tid)?;
     let priority = Priority::for_user(priority).map_err(|e| match e {
         kcore::sched::PriorityError::KernelOnly => Errno::EPERM,
@@ -60,12 +60,12 @@ pub fn set_param(tid: u32, priority: u32, policy: u32) -> Result<usize, Errno> {
     Ok(0)
 }
 
-pub fn get_param(tid: u32) -> Result<usize, Errno> {
+pub(super) fn get_param(tid: u32) -> Result<usize, Errno> {
     let (priority, policy) = sched::get_param(target_thread(tid)?)?;
     Ok(priority.get() as usize | (policy.to_abi() as usize) << 8)
 }
 
-pub fn mmap(
+pub(super) fn mmap(
     addr: u64,
     len: u64,
     prot: usize,
@@ -92,12 +92,12 @@ pub fn mmap(
     Ok(at as usize)
 }
 
-pub fn munmap(addr: u64, len: u64) -> Result<usize, Errno> {
+pub(super) fn munmap(addr: u64, len: u64) -> Result<usize, Errno> {
     let space = proc::current_space().ok_or(Errno::EINVAL)?;
     space.unmap(addr, len).map(|()| 0)
 }
 
-pub fn mprotect(addr: u64, len: u64, prot: usize) -> Result<usize, Errno> {
+pub(super) fn mprotect(addr: u64, len: u64, prot: usize) -> Result<usize, Errno> {
     let space = proc::current_space().ok_or(Errno::EINVAL)?;
     space.protect(addr, len, Perms::from_prot(prot)).map(|()| 0)
 }
