@@ -5,119 +5,120 @@
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-/// A system call number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(usize)]
-pub enum Sysno {
-    /// `exit(status)`: ends the whole process.
-    Exit = 1,
-    /// `thread_exit(code)`: ends the calling thread (the process when it was the last).
-    ThreadExit = 2,
-    /// `spawn(&SpawnRequest) -> pid`: starts a program in a new process.
-    Spawn = 3,
-    /// `execve(&SpawnRequest)`: replaces the calling process's program.
-    Execve = 4,
-    /// `wait(pid, &mut status, options) -> pid`: reaps a child (pid -1: any child).
-    Wait = 5,
-    /// `kill(pid, signal)`.
-    Kill = 6,
-    /// `getpid() -> pid`.
-    GetPid = 7,
-    /// `getppid() -> pid`.
-    GetPpid = 8,
-    /// `gettid() -> tid`.
-    GetTid = 9,
-    /// `thread_create(entry, arg, stack_top, priority) -> tid`.
-    ThreadCreate = 10,
-    /// `thread_join(tid) -> exit code`.
-    ThreadJoin = 11,
-    /// `futex(addr, op, value, timeout_ns) -> woken count or 0`.
-    Futex = 12,
-    /// `sched_yield()`.
-    SchedYield = 13,
-    /// `sched_setparam(tid, priority, policy)` (tid 0 = caller).
-    SchedSetParam = 14,
-    /// `sched_getparam(tid) -> priority | policy << 8`.
-    SchedGetParam = 15,
-    /// `nanosleep(ns)`.
-    Nanosleep = 16,
-    /// `clock_gettime(clock) -> ns`.
-    ClockGettime = 17,
-    /// `mmap(addr, len, prot, flags, fd, offset) -> addr`.
-    Mmap = 20,
-    /// `munmap(addr, len)`.
-    Munmap = 21,
-    /// `mprotect(addr, len, prot)`.
-    Mprotect = 22,
-    /// `open(path, path_len, flags, mode) -> fd`.
-    Open = 30,
-    /// `close(fd)`.
-    Close = 31,
-    /// `read(fd, buf, len) -> count`.
-    Read = 32,
-    /// `write(fd, buf, len) -> count`.
-    Write = 33,
-    /// `ioctl(fd, cmd, arg) -> value`.
-    Ioctl = 34,
-    /// `fstat(fd, &mut Stat)`.
-    Fstat = 35,
-    /// `getdents(fd, buf, len) -> bytes`: packed [`Dirent`] records.
-    Getdents = 36,
-    /// `lseek(fd, offset, whence) -> position`.
-    Lseek = 37,
-    /// `dup(fd) -> fd`.
-    Dup = 38,
-    /// `getuid() -> uid`.
-    GetUid = 50,
-    /// `getgid() -> gid`.
-    GetGid = 51,
-    /// `meminfo(&mut MemInfo)`: memory statistics.
-    MemInfo = 60,
-    /// `tasklist(buf, max) -> count`: one [`TaskInfo`] per thread, for `ps`.
-    TaskList = 61,
-    /// `mkdir(path, path_len, mode)`.
-    Mkdir = 70,
-    /// `rmdir(path, path_len)`.
-    Rmdir = 71,
-    /// `unlink(path, path_len)`.
-    Unlink = 72,
-    /// `chmod(path, path_len, mode)`.
-    Chmod = 73,
-    /// `chown(path, path_len, uid, gid)` (`u32::MAX` keeps that id).
-    Chown = 74,
-    /// `stat(path, path_len, &mut Stat)`.
-    Stat = 75,
-    /// `mount(&MountRequest)`: `tmpfs`/`ramfs` on an existing directory; others ENODEV.
-    Mount = 76,
-    /// `reboot(mode)`: [`REBOOT_POWER_OFF`] or [`REBOOT_RESTART`]; uid 0 only.
-    Reboot = 80,
-    /// `sethostname(name, len)`; uid 0 only.
-    SetHostname = 81,
-    /// `gethostname(buf, len) -> length`.
-    GetHostname = 82,
-    /// `dmesg(buf, len) -> length`: the newest kernel log bytes that fit.
-    Dmesg = 83,
-    /// `socket(domain, type) -> fd` (see [`crate::socket`]).
-    Socket = 90,
-    /// `bind(fd, path, path_len)`.
-    Bind = 91,
-    /// `listen(fd, backlog)`.
-    Listen = 92,
-    /// `accept(fd, flags) -> fd`: flags [`crate::socket::SOCK_CLOEXEC`] and/or
-    /// [`crate::socket::SOCK_NONBLOCK`] (without it the new socket inherits the listener's mode).
-    Accept = 93,
-    /// `connect(fd, path, path_len)`.
-    Connect = 94,
-    /// `sendto(fd, buf, len, flags, path, path_len)`: path 0 = the connected peer.
-    SendTo = 95,
-    /// `recvfrom(fd, buf, len, flags, &mut Ucred) -> length` (credentials pointer may be 0).
-    RecvFrom = 96,
-    /// `getpeercred(fd, &mut Ucred)`: who is at the other end of a connection.
-    GetPeerCred = 97,
-    /// `poll(fds, nfds, timeout_ms) -> ready count` (timeout -1 = forever).
-    Poll = 98,
-    /// `set_nonblock(fd, on)`.
-    SetNonblock = 99,
+numbered_enum! {
+    /// A system call number.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Sysno: usize {
+        /// `exit(status)`: ends the whole process.
+        Exit = 1,
+        /// `thread_exit(code)`: ends the calling thread (the process when it was the last).
+        ThreadExit = 2,
+        /// `spawn(&SpawnRequest) -> pid`: starts a program in a new process.
+        Spawn = 3,
+        /// `execve(&SpawnRequest)`: replaces the calling process's program.
+        Execve = 4,
+        /// `wait(pid, &mut status, options) -> pid`: reaps a child (pid -1: any child).
+        Wait = 5,
+        /// `kill(pid, signal)`.
+        Kill = 6,
+        /// `getpid() -> pid`.
+        GetPid = 7,
+        /// `getppid() -> pid`.
+        GetPpid = 8,
+        /// `gettid() -> tid`.
+        GetTid = 9,
+        /// `thread_create(entry, arg, stack_top, priority) -> tid`.
+        ThreadCreate = 10,
+        /// `thread_join(tid) -> exit code`.
+        ThreadJoin = 11,
+        /// `futex(addr, op, value, timeout_ns) -> woken count or 0`.
+        Futex = 12,
+        /// `sched_yield()`.
+        SchedYield = 13,
+        /// `sched_setparam(tid, priority, policy)` (tid 0 = caller).
+        SchedSetParam = 14,
+        /// `sched_getparam(tid) -> priority | policy << 8`.
+        SchedGetParam = 15,
+        /// `nanosleep(ns)`.
+        Nanosleep = 16,
+        /// `clock_gettime(clock) -> ns`.
+        ClockGettime = 17,
+        /// `mmap(addr, len, prot, flags, fd, offset) -> addr`.
+        Mmap = 20,
+        /// `munmap(addr, len)`.
+        Munmap = 21,
+        /// `mprotect(addr, len, prot)`.
+        Mprotect = 22,
+        /// `open(path, path_len, flags, mode) -> fd`.
+        Open = 30,
+        /// `close(fd)`.
+        Close = 31,
+        /// `read(fd, buf, len) -> count`.
+        Read = 32,
+        /// `write(fd, buf, len) -> count`.
+        Write = 33,
+        /// `ioctl(fd, cmd, arg) -> value`.
+        Ioctl = 34,
+        /// `fstat(fd, &mut Stat)`.
+        Fstat = 35,
+        /// `getdents(fd, buf, len) -> bytes`: packed [`Dirent`] records.
+        Getdents = 36,
+        /// `lseek(fd, offset, whence) -> position`.
+        Lseek = 37,
+        /// `dup(fd) -> fd`.
+        Dup = 38,
+        /// `getuid() -> uid`.
+        GetUid = 50,
+        /// `getgid() -> gid`.
+        GetGid = 51,
+        /// `meminfo(&mut MemInfo)`: memory statistics.
+        MemInfo = 60,
+        /// `tasklist(buf, max) -> count`: one [`TaskInfo`] per thread, for `ps`.
+        TaskList = 61,
+        /// `mkdir(path, path_len, mode)`.
+        Mkdir = 70,
+        /// `rmdir(path, path_len)`.
+        Rmdir = 71,
+        /// `unlink(path, path_len)`.
+        Unlink = 72,
+        /// `chmod(path, path_len, mode)`.
+        Chmod = 73,
+        /// `chown(path, path_len, uid, gid)` (`u32::MAX` keeps that id).
+        Chown = 74,
+        /// `stat(path, path_len, &mut Stat)`.
+        Stat = 75,
+        /// `mount(&MountRequest)`: `tmpfs`/`ramfs` on an existing directory; others ENODEV.
+        Mount = 76,
+        /// `reboot(mode)`: [`REBOOT_POWER_OFF`] or [`REBOOT_RESTART`]; uid 0 only.
+        Reboot = 80,
+        /// `sethostname(name, len)`; uid 0 only.
+        SetHostname = 81,
+        /// `gethostname(buf, len) -> length`.
+        GetHostname = 82,
+        /// `dmesg(buf, len) -> length`: the newest kernel log bytes that fit.
+        Dmesg = 83,
+        /// `socket(domain, type) -> fd` (see [`crate::socket`]).
+        Socket = 90,
+        /// `bind(fd, path, path_len)`.
+        Bind = 91,
+        /// `listen(fd, backlog)`.
+        Listen = 92,
+        /// `accept(fd, flags) -> fd`: flags [`crate::socket::SOCK_CLOEXEC`] and/or
+        /// [`crate::socket::SOCK_NONBLOCK`] (without it the new socket inherits the listener's mode).
+        Accept = 93,
+        /// `connect(fd, path, path_len)`.
+        Connect = 94,
+        /// `sendto(fd, buf, len, flags, path, path_len)`: path 0 = the connected peer.
+        SendTo = 95,
+        /// `recvfrom(fd, buf, len, flags, &mut Ucred) -> length` (credentials pointer may be 0).
+        RecvFrom = 96,
+        /// `getpeercred(fd, &mut Ucred)`: who is at the other end of a connection.
+        GetPeerCred = 97,
+        /// `poll(fds, nfds, timeout_ms) -> ready count` (timeout -1 = forever).
+        Poll = 98,
+        /// `set_nonblock(fd, on)`.
+        SetNonblock = 99,
+    }
 }
 
 /// `reboot` mode: power off.
@@ -151,64 +152,7 @@ impl TryFrom<usize> for Sysno {
     type Error = ();
 
     fn try_from(value: usize) -> Result<Self, ()> {
-        use Sysno::*;
-        const ALL: [Sysno; 54] = [
-            Exit,
-            ThreadExit,
-            Spawn,
-            Execve,
-            Wait,
-            Kill,
-            GetPid,
-            GetPpid,
-            GetTid,
-            ThreadCreate,
-            ThreadJoin,
-            Futex,
-            SchedYield,
-            SchedSetParam,
-            SchedGetParam,
-            Nanosleep,
-            ClockGettime,
-            Mmap,
-            Munmap,
-            Mprotect,
-            Open,
-            Close,
-            Read,
-            Write,
-            Ioctl,
-            Fstat,
-            Getdents,
-            Lseek,
-            Dup,
-            GetUid,
-            GetGid,
-            MemInfo,
-            TaskList,
-            Mkdir,
-            Rmdir,
-            Unlink,
-            Chmod,
-            Chown,
-            Stat,
-            Mount,
-            Reboot,
-            SetHostname,
-            GetHostname,
-            Dmesg,
-            Socket,
-            Bind,
-            Listen,
-            Accept,
-            Connect,
-            SendTo,
-            RecvFrom,
-            GetPeerCred,
-            Poll,
-            SetNonblock,
-        ];
-        ALL.iter().copied().find(|s| *s as usize == value).ok_or(())
+        Sysno::from_raw(value).ok_or(())
     }
 }
 
@@ -524,12 +468,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sysno_round_trips_and_rejects_unknown() {
-        for n in 0..100usize {
-            if let Ok(sysno) = Sysno::try_from(n) {
-                assert_eq!(sysno as usize, n);
-            }
+    fn every_sysno_round_trips_and_nothing_else_decodes() {
+        for &sysno in Sysno::ALL {
+            assert_eq!(Sysno::try_from(sysno as usize), Ok(sysno));
         }
+        let decoded = (0..1000usize)
+            .filter_map(|n| Sysno::try_from(n).ok())
+            .inspect(|s| assert!(Sysno::ALL.contains(s)))
+            .count();
+        assert_eq!(decoded, Sysno::ALL.len());
+        assert_eq!(Sysno::ALL.len(), 54);
         assert_eq!(Sysno::try_from(33), Ok(Sysno::Write));
         assert!(Sysno::try_from(0).is_err());
         assert!(Sysno::try_from(usize::MAX).is_err());

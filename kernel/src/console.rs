@@ -1,19 +1,19 @@
-//! The kernel console: the board's UART, newline translation, and the `log` backend
-//! (`[uptime] LEVEL module: message`).
+//! The kernel console: the board's UART (any [`Uart`]), newline translation, the kernel log
+//! ring for `dmesg`, and the `log` backend (`[uptime] LEVEL module: message`). Input bytes
+//! are handed on by whoever owns the receive interrupt (`/dev/console`).
 
-use crate::drivers::pl011::Pl011;
+use crate::drivers::uart::Uart;
 use crate::sync::IrqSafeMutex;
 use core::fmt::{self, Write};
 use log::{LevelFilter, Log, Metadata, Record};
 
-static UART: spin::Once<Pl011> = spin::Once::new();
+static UART: spin::Once<&'static dyn Uart> = spin::Once::new();
 /// Serialises whole lines so messages from different contexts do not interleave.
 static OUTPUT: IrqSafeMutex<()> = IrqSafeMutex::new(());
 
-/// Installs the console UART; output before this is dropped.
-pub fn init(uart: Pl011) {
-    let uart = UART.call_once(|| uart);
-    uart.init();
+/// Installs the console UART (initialised by the board); output before this is dropped.
+pub fn init(uart: &'static dyn Uart) {
+    UART.call_once(|| uart);
 }
 
 fn write_bytes(text: &str) {
@@ -35,21 +35,18 @@ impl Write for Console {
     }
 }
 
-/// The UART receive interrupt: hand the bytes to `/dev/console` readers.
-pub fn on_uart_interrupt(_irq: u32) {
-    let Some(uart) = UART.get() else { return };
-    let mut received = alloc::vec::Vec::new();
-    uart.drain_received(|byte| received.push(byte));
-    crate::fs::console::on_receive(&mut received.into_iter());
-}
-
-/// Starts interrupt-driven input on `irq`.
-pub fn enable_input(irq: u32) -> Result<(), crate::drivers::gic::InvalidIrq> {
-    crate::irq::register(irq, on_uart_interrupt)?;
+/// Lets the UART raise its receive interrupt (its handler calls [`take_input`]).
+pub fn enable_input() {
     if let Some(uart) = UART.get() {
         uart.enable_receive_interrupt();
     }
-    Ok(())
+}
+
+/// Hands every byte the UART received to `sink` (from its receive interrupt).
+pub fn take_input(sink: &mut dyn FnMut(u8)) {
+    if let Some(uart) = UART.get() {
+        uart.drain_received(sink);
+    }
 }
 
 /// Writes bytes from a user program (newlines become CR LF, like a tty).

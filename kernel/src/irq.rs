@@ -1,14 +1,14 @@
-//! Interrupt dispatch: the board's interrupt controller and a table of handlers by INTID.
+//! Interrupt dispatch: the board's interrupt controller and a table of handlers by number.
 
-use crate::drivers::gic::{InvalidIrq, IrqChip, SPURIOUS_FROM};
+use crate::drivers::irqchip::{InvalidIrq, IrqChip, MAX_IRQS};
 use crate::sync::IrqSafeMutex;
 
 /// A function that services one interrupt.
 pub type IrqHandler = fn(u32);
 
 static CHIP: spin::Once<&'static dyn IrqChip> = spin::Once::new();
-static HANDLERS: IrqSafeMutex<[Option<IrqHandler>; SPURIOUS_FROM as usize]> =
-    IrqSafeMutex::new([None; SPURIOUS_FROM as usize]);
+static HANDLERS: IrqSafeMutex<[Option<IrqHandler>; MAX_IRQS as usize]> =
+    IrqSafeMutex::new([None; MAX_IRQS as usize]);
 
 /// Installs the interrupt controller.
 pub fn init(chip: &'static dyn IrqChip) {

@@ -13,14 +13,14 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let _ = cpu::irq_save_disable();
     let mut out = PanicWriter;
     if PANICKING.swap(true, Ordering::SeqCst) {
-        let _ = out.write_str("\r\nKERNEL PANIC while panicking\r\n");
+        let _ = out.write_str("\nKERNEL PANIC while panicking\n");
         cpu::halt();
     }
-    let _ = write!(out, "\r\nKERNEL PANIC");
+    let _ = write!(out, "\nKERNEL PANIC");
     if let Some(location) = info.location() {
         let _ = write!(out, " at {}:{}", location.file(), location.line());
     }
-    let _ = write!(out, ": {}\r\nbacktrace:\r\n", info.message());
+    let _ = write!(out, ": {}\nbacktrace:\n", info.message());
     arch::write_backtrace(&mut out, cpu::frame_pointer());
     #[cfg(test)]
     crate::ktest::panicked();

@@ -1,26 +1,27 @@
-//! Ending a run: power off or reset through PSCI (conduit from the device tree).
+//! Ending a run: power off or restart through the board's power controller.
 
-use crate::arch::{cpu, psci};
+use crate::arch::cpu;
+use crate::drivers::power::PowerControl;
 
-static CONDUIT: spin::Once<Option<psci::Conduit>> = spin::Once::new();
+static CONTROL: spin::Once<&'static dyn PowerControl> = spin::Once::new();
 
-/// Records how to reach PSCI firmware (None if the board has none).
-pub fn init(conduit: Option<psci::Conduit>) {
-    CONDUIT.call_once(|| conduit);
+/// Installs the board's power controller.
+pub fn init(control: &'static dyn PowerControl) {
+    CONTROL.call_once(|| control);
 }
 
-/// Powers the machine off; parks the CPU if firmware cannot.
+/// Powers the machine off; parks the CPU if there is no controller or it refused.
 pub fn power_off() -> ! {
-    if let Some(Some(conduit)) = CONDUIT.get() {
-        psci::system_off(*conduit);
+    if let Some(control) = CONTROL.get() {
+        control.power_off();
     }
     cpu::halt()
 }
 
-/// Restarts the machine; parks the CPU if firmware cannot.
+/// Restarts the machine; parks the CPU if there is no controller or it refused.
 pub fn reboot() -> ! {
-    if let Some(Some(conduit)) = CONDUIT.get() {
-        psci::system_reset(*conduit);
+    if let Some(control) = CONTROL.get() {
+        control.reboot();
     }
     cpu::halt()
 }

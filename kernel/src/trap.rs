@@ -2,8 +2,8 @@
 //! (demand paging or the end of the faulting process) and interrupts, each followed by the
 //! preemption check on the way out.
 
+use crate::arch::layout::USER_END;
 use crate::arch::vectors::TrapFrame;
-use crate::mm::layout::USER_END;
 use crate::proc::{self, FaultError};
 use crate::sched;
 use abi::syscall::signal;
@@ -40,7 +40,7 @@ fn user_abort(frame: &TrapFrame, esr: Esr) {
         proc::fatal_user_fault("alignment fault", frame.far, frame.esr, signal::SIGBUS);
     }
     if matches!(fault, Some(FaultKind::Translation(_)))
-        && let Some(space) = sched::current_space()
+        && let Some(space) = proc::current_space()
     {
         match space.handle_fault(frame.far, esr.is_write(), exec) {
             Ok(()) => return,
@@ -64,7 +64,7 @@ pub fn kernel_user_access_fault(far: u64, esr: Esr) -> bool {
     if far >= USER_END || !matches!(esr.fault_kind(), Some(FaultKind::Translation(_))) {
         return false;
     }
-    sched::current_space()
+    proc::current_space()
         .is_some_and(|space| space.handle_fault(far, esr.is_write(), false).is_ok())
 }
 

@@ -17,17 +17,6 @@ pub struct RamRange {
     pub mib: u64,
 }
 
-/// A timer line: `timer: interrupt 3/5 after 30 ms`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TimerTick {
-    /// Which interrupt this is, from 1.
-    pub n: u32,
-    /// How many the kernel expects.
-    pub of: u32,
-    /// Milliseconds the line reports.
-    pub ms: f64,
-}
-
 /// The text after `tag` in `line`, if `line` has `tag`.
 fn after<'a>(line: &'a str, tag: &str) -> Option<&'a str> {
     line.find(tag).map(|i| &line[i + tag.len()..])
@@ -66,20 +55,20 @@ pub fn parse_frames_free(line: &str) -> Option<(u64, u64)> {
     Some((frames, kib))
 }
 
-/// Parses `timer: interrupt <n>/<of> after <ms> ms`.
-pub fn parse_timer(line: &str) -> Option<TimerTick> {
-    let rest = after(line, "timer: interrupt ")?;
+/// Parses `timer: first interrupt after <ms> ms` into the milliseconds.
+pub fn parse_first_timer_interrupt(line: &str) -> Option<f64> {
+    let rest = after(line, "timer: first interrupt after ")?;
     let mut words = rest.split_whitespace();
-    let (n, of) = words.next()?.split_once('/')?;
-    if words.next()? != "after" {
-        return None;
-    }
     let ms = words.next()?.parse().ok()?;
-    Some(TimerTick {
-        n: n.parse().ok()?,
-        of: of.parse().ok()?,
-        ms,
-    })
+    (words.next()? == "ms").then_some(ms)
+}
+
+/// Parses `timer: virtual timer on interrupt <irq>, <hz> Hz` into `(irq, hz)`.
+pub fn parse_timer_frequency(line: &str) -> Option<(u32, u64)> {
+    let rest = after(line, "timer: virtual timer on interrupt ")?;
+    let (irq, rest) = rest.split_once(", ")?;
+    let hz = rest.strip_suffix(" Hz")?;
+    Some((irq.parse().ok()?, hz.parse().ok()?))
 }
 
 #[cfg(test)]
@@ -111,16 +100,18 @@ mod tests {
     }
 
     #[test]
-    fn timer_line() {
-        let tick = parse_timer("[ 0.1] INFO  timer: interrupt 2/5 after 20.5 ms").expect("parses");
+    fn timer_lines() {
+        let line = "[ 0.1] INFO  timer: first interrupt after 1.001 ms";
+        assert_eq!(parse_first_timer_interrupt(line), Some(1.001));
         assert_eq!(
-            tick,
-            TimerTick {
-                n: 2,
-                of: 5,
-                ms: 20.5
-            }
+            parse_first_timer_interrupt("timer: first interrupt at 1 ms"),
+            None
         );
-        assert_eq!(parse_timer("timer: interrupt 2/5 at 20 ms"), None);
+        let line = "[ 0.001] INFO  timer: virtual timer on interrupt 27, 62500000 Hz";
+        assert_eq!(parse_timer_frequency(line), Some((27, 62_500_000)));
+        assert_eq!(
+            parse_timer_frequency("timer: virtual timer on interrupt 27"),
+            None
+        );
     }
 }

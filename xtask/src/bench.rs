@@ -5,6 +5,11 @@
 //! (between its `bench-start` and `bench` lines), and prints a table with the issue's
 //! reference figures; the same data goes to `target/bench.json`.
 //!
+//! Then it boots the full system (the default init and its services) the same way and
+//! reports the virtual time to every samgr service's `BootStatus DYNAMIC`: user output has
+//! no timestamp, so the figure is bracketed by the kernel log lines just before and just
+//! after the last of those lines.
+//!
 //! Benchmarks, not tests: nothing here judges the numbers.
 
 use crate::image::{self, Profile};
@@ -44,6 +49,19 @@ const OPERATIONS: &[(&str, &str, &str)] = &[
 
 /// Bytes per operation of the throughput benchmark.
 const ONEWAY_BYTES: u64 = 4096;
+
+/// The services of the default init.cfg that report `<name>: BootStatus DYNAMIC`.
+const DYNAMIC_SERVICES: [&str; 3] = ["foundation", "wms_server", "sensor_service"];
+
+/// Virtual time from power-on to the last service's `BootStatus DYNAMIC`, bracketed by the
+/// timestamps of the kernel log lines around it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BootTime {
+    /// The last kernel line before it (ms).
+    pub after_ms: f64,
+    /// The first kernel line after it (ms).
+    pub before_ms: f64,
+}
 
 /// One measured operation.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,8 +134,14 @@ pub fn run() -> Result<ExitCode> {
         });
     }
     qemu.wait_for("bench: done", left())?;
+    drop(qemu);
+    let boot = boot_time(&image, left())?;
     print!("{}", table(&samples));
-    let json = json(&samples);
+    println!(
+        "boot to every service BootStatus DYNAMIC: {:.3}..{:.3} ms of virtual time",
+        boot.after_ms, boot.before_ms
+    );
+    let json = json(&samples, &boot);
     let path = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| root().join("target"))
@@ -125,6 +149,48 @@ pub fn run() -> Result<ExitCode> {
     std::fs::write(&path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("xtask: wrote {}", path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Boots the full system under `-icount` and brackets the last `BootStatus DYNAMIC`.
+fn boot_time(image: &std::path::Path, timeout: Duration) -> Result<BootTime> {
+    let config = QemuConfig {
+        extra: ["-icount", "shift=0,sleep=off"].map(String::from).to_vec(),
+        ..QemuConfig::default()
+    };
+    let mut qemu = Qemu::start_image(&config, image)?;
+    let deadline = Instant::now() + timeout;
+    let left = || deadline.saturating_duration_since(Instant::now());
+    for service in DYNAMIC_SERVICES {
+        qemu.wait_for(&format!("{service}: BootStatus DYNAMIC"), left())?;
+    }
+    qemu.wait_for_line("a kernel log line", left(), |l| {
+        kernel_timestamp_ms(l).is_some()
+    })?;
+    bracket_last_dynamic(&qemu.lines())
+        .ok_or_else(|| qemu.failure("no kernel log lines around the last BootStatus DYNAMIC"))
+}
+
+/// The timestamp of a kernel log line (`[    0.005241] INFO ...`), in milliseconds.
+pub fn kernel_timestamp_ms(line: &str) -> Option<f64> {
+    let rest = line.trim_start().strip_prefix('[')?;
+    let (stamp, _) = rest.split_once(']')?;
+    stamp.trim().parse::<f64>().ok().map(|s| s * 1000.0)
+}
+
+/// The kernel timestamps around the last `BootStatus DYNAMIC` line of `lines`.
+pub fn bracket_last_dynamic(lines: &[String]) -> Option<BootTime> {
+    let last = lines
+        .iter()
+        .rposition(|l| l.contains("BootStatus DYNAMIC"))?;
+    let after_ms = lines[..last]
+        .iter()
+        .rev()
+        .find_map(|l| kernel_timestamp_ms(l))?;
+    let before_ms = lines[last..].iter().find_map(|l| kernel_timestamp_ms(l))?;
+    Some(BootTime {
+        after_ms,
+        before_ms,
+    })
 }
 
 fn describe(name: &str) -> (&'static str, &'static str) {
@@ -165,8 +231,8 @@ pub fn table(samples: &[Sample]) -> String {
     out
 }
 
-/// The samples as JSON.
-pub fn json(samples: &[Sample]) -> String {
+/// The samples and the boot time as JSON.
+pub fn json(samples: &[Sample], boot: &BootTime) -> String {
     let entries: Vec<String> = samples
         .iter()
         .map(|s| {
@@ -186,8 +252,11 @@ pub fn json(samples: &[Sample]) -> String {
         .collect();
     format!(
         "{{\n  \"clock\": \"-icount shift=0,sleep=off: 1 guest ns = 1 instruction\",\n  \
-         \"results\": [\n{}\n  ]\n}}\n",
-        entries.join(",\n")
+         \"results\": [\n{}\n  ],\n  \"boot_to_dynamic_ms\": {{\"after\": {:.3}, \
+         \"before\": {:.3}}}\n}}\n",
+        entries.join(",\n"),
+        boot.after_ms,
+        boot.before_ms
     )
 }
 
@@ -227,8 +296,33 @@ mod tests {
         assert!(table.contains("LiteIPC round trip, 64 B"));
         assert!(table.contains("1500"));
         assert!(table.contains("1000.0 MB/s"));
-        let json = json(&samples);
+        let boot = BootTime {
+            after_ms: 5.241,
+            before_ms: 5.573,
+        };
+        let json = json(&samples, &boot);
         assert!(json.contains("\"instructions_per_op\": 1500.0"));
         assert!(json.contains("\"mb_per_s\": 1000.000"));
+        assert!(json.contains("\"boot_to_dynamic_ms\": {\"after\": 5.241, \"before\": 5.573}"));
+    }
+
+    #[test]
+    fn the_last_dynamic_line_is_bracketed_by_kernel_timestamps() {
+        let lines: Vec<String> = [
+            "[    0.003827] INFO  proc: spawned foundation as pid 2 (uid 7)",
+            "foundation: foundation: BootStatus DYNAMIC",
+            "[    0.005241] INFO  proc: spawned sensor_service as pid 5 (uid 0)",
+            "sensor_service: registered",
+            "sensor_service: sensor_service: BootStatus DYNAMIC",
+            "shell: OHOS #",
+            "[    0.005573] INFO  proc: spawned hello as pid 6 (uid 0)",
+        ]
+        .map(String::from)
+        .to_vec();
+        let boot = bracket_last_dynamic(&lines).expect("bracketed");
+        assert!((boot.after_ms - 5.241).abs() < 1e-9, "{boot:?}");
+        assert!((boot.before_ms - 5.573).abs() < 1e-9, "{boot:?}");
+        assert_eq!(bracket_last_dynamic(&lines[..5]), None);
+        assert_eq!(kernel_timestamp_ms("foundation: [x] y"), None);
     }
 }

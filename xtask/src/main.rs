@@ -7,6 +7,7 @@
 
 mod bench;
 mod image;
+mod layers;
 mod qemu;
 mod rootfs;
 mod sdcard;
@@ -33,6 +34,7 @@ commands:
   run [options] [-- qemu args] build, then boot under QEMU with the console on this terminal
   gdb [options] [-- qemu args] like run, but QEMU waits for gdb on :1234 (-s -S)
   test                         run all test tiers; ends with `N passed, N failed`
+  layers                       check that kernel modules import only lower layers
   bench                        boot /bin/ipc_bench under -icount and print instructions per
                                operation (also target/bench.json)
 
@@ -81,6 +83,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         "gdb" => qemu::gdb(&qemu::RunOptions::parse(rest)?),
         "test" if rest.is_empty() => test::run_all(),
         "bench" if rest.is_empty() => bench::run(),
+        "layers" if rest.is_empty() => layers::run(),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -127,9 +127,57 @@ address_type!(
     VirtAddr
 );
 
+/// A range of physical addresses `[base, base + size)`, as a device tree's `reg` gives them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PhysRange {
+    /// First byte.
+    pub base: u64,
+    /// Length in bytes.
+    pub size: u64,
+}
+
+impl PhysRange {
+    /// `[base, base + size)`.
+    pub const fn new(base: u64, size: u64) -> PhysRange {
+        PhysRange { base, size }
+    }
+
+    /// One past the last byte (saturating at the top of the address space).
+    pub const fn end(&self) -> u64 {
+        self.base.saturating_add(self.size)
+    }
+
+    /// Whether `other` lies wholly inside this range (an empty `other` needs only its base).
+    pub const fn contains_range(&self, other: &PhysRange) -> bool {
+        match other.base.checked_add(other.size) {
+            Some(end) => other.base >= self.base && end <= self.end(),
+            None => false,
+        }
+    }
+
+    /// Whether the two ranges share a byte.
+    pub const fn overlaps(&self, other: &PhysRange) -> bool {
+        self.base < other.end() && other.base < self.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phys_ranges() {
+        let ram = PhysRange::new(0x4000_0000, 0x400_0000);
+        assert_eq!(ram.end(), 0x4400_0000);
+        assert!(ram.contains_range(&PhysRange::new(0x4000_0000, 0x400_0000)));
+        assert!(ram.contains_range(&PhysRange::new(0x4300_0000, 0x1000)));
+        assert!(!ram.contains_range(&PhysRange::new(0x43FF_F000, 0x2000)));
+        assert!(!ram.contains_range(&PhysRange::new(0x3FFF_F000, 0x2000)));
+        assert!(!ram.contains_range(&PhysRange::new(u64::MAX, 2)));
+        assert!(ram.overlaps(&PhysRange::new(0x43FF_F000, 0x2000)));
+        assert!(!ram.overlaps(&PhysRange::new(0x4400_0000, 0x1000)));
+        assert_eq!(PhysRange::new(u64::MAX, 5).end(), u64::MAX);
+    }
 
     #[test]
     fn page_constants_agree() {

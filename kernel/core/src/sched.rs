@@ -28,6 +28,9 @@ const ABI_SCHED_RR: u32 = 2;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Tid(pub u32);
 
+/// A process id, as threads carry it (0: the kernel's own threads).
+pub type Pid = u32;
+
 /// A scheduling priority in `0..=31`; 0 is the highest.
 ///
 /// [`Priority::new`] is the only constructor, so a `Priority` always indexes a valid queue.

@@ -1,6 +1,12 @@
-//! Device drivers, one file per IP block, each taking the base address it was given.
+//! Device drivers, one file per IP block, each taking the registers it was given (boards
+//! map them: `board`), and the interfaces generic code uses them through: [`irqchip`],
+//! [`uart`], [`power`]. Drivers know nothing above the architecture layer.
 
 pub mod gic;
+pub mod irqchip;
 #[allow(unsafe_code, reason = "the one MMIO wrapper all drivers share")]
 pub mod mmio;
 pub mod pl011;
+pub mod power;
+pub mod psci;
+pub mod uart;

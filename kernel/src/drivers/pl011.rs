@@ -2,6 +2,7 @@
 //! The baud rate is left as firmware programmed it; the kernel sets 8N1 with FIFOs.
 
 use super::mmio::Mmio;
+use super::uart::Uart;
 use tock_registers::interfaces::{Readable, Writeable};
 use tock_registers::register_bitfields;
 use tock_registers::register_structs;
@@ -69,9 +70,6 @@ pub struct Pl011 {
 }
 
 impl Pl011 {
-    /// Size of the register block to map.
-    pub const MMIO_SIZE: usize = 0x1000;
-
     /// A driver for the UART whose registers are at `regs`.
     pub fn new(regs: Mmio<Pl011Regs>) -> Self {
         Self { regs }
@@ -91,8 +89,17 @@ impl Pl011 {
             .write(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
     }
 
+    /// Waits until everything written has left the UART.
+    fn flush(&self) {
+        while self.regs.fr.is_set(FR::BUSY) {
+            core::hint::spin_loop();
+        }
+    }
+}
+
+impl Uart for Pl011 {
     /// Sends one byte, waiting for FIFO space (used with the console lock held).
-    pub fn put_byte(&self, byte: u8) {
+    fn put_byte(&self, byte: u8) {
         while self.regs.fr.is_set(FR::TXFF) {
             core::hint::spin_loop();
         }
@@ -100,23 +107,16 @@ impl Pl011 {
     }
 
     /// Unmasks the receive and receive-timeout interrupts.
-    pub fn enable_receive_interrupt(&self) {
+    fn enable_receive_interrupt(&self) {
         self.regs.imsc.write(INT::RX::SET + INT::RT::SET);
     }
 
     /// Takes every byte waiting in the receive FIFO and acknowledges the interrupt.
-    pub fn drain_received(&self, mut sink: impl FnMut(u8)) {
+    fn drain_received(&self, sink: &mut dyn FnMut(u8)) {
         // Acknowledge first: a byte arriving during the drain raises the interrupt again.
         self.regs.icr.write(INT::RX::SET + INT::RT::SET);
         while !self.regs.fr.is_set(FR::RXFE) {
             sink((self.regs.dr.get() & 0xFF) as u8);
-        }
-    }
-
-    /// Waits until everything written has left the UART.
-    pub fn flush(&self) {
-        while self.regs.fr.is_set(FR::BUSY) {
-            core::hint::spin_loop();
         }
     }
 }

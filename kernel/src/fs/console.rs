@@ -10,17 +10,17 @@ const INPUT_CAPACITY: usize = 4096;
 static INPUT: IrqSafeMutex<VecDeque<u8>> = IrqSafeMutex::new(VecDeque::new());
 static READERS: WaitQueue = WaitQueue::new();
 
-/// The UART receive interrupt: buffer what arrived and wake readers.
-pub fn on_receive(bytes: &mut dyn Iterator<Item = u8>) {
+/// The console UART's receive interrupt: buffer what arrived and wake readers.
+pub fn on_uart_interrupt(_irq: u32) {
     let mut input = INPUT.lock();
-    for byte in bytes {
+    crate::console::take_input(&mut |byte| {
         if input.len() < INPUT_CAPACITY {
             input.push_back(byte);
         }
-    }
+    });
     drop(input);
     READERS.wake_all();
-    crate::poll::notify();
+    super::poll::notify();
 }
 
 /// Whether a read would not block.

@@ -27,7 +27,7 @@ pub fn write(data: &[u8]) -> Result<usize, Errno> {
     queue.push_back(data.to_vec());
     drop(queue);
     READERS.wake_one();
-    crate::poll::notify();
+    super::poll::notify();
     Ok(data.len())
 }
 

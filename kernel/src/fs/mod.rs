@@ -1,15 +1,20 @@
-//! Files: the one in-memory tree (kcore's `Vfs`, filled from the initramfs), open files,
-//! per-process descriptor tables and device nodes.
+//! Files: the one in-memory tree (kcore's `Vfs`, filled from the initramfs), open files (as
+//! the process layer's descriptor tables hold them), the character devices `/dev/console`
+//! and `/dev/initctl`, the node of `/dev/lite_ipc`, and readiness events for `poll`.
+//! Files whose I/O another layer implements (local sockets) plug in as [`StreamFile`]s.
 
 pub mod console;
 pub mod initctl;
+pub mod poll;
 
+use crate::proc;
+pub use crate::proc::{FileObject, OpenFile, StreamFile};
 use crate::sync::IrqSafeMutex;
 use abi::Errno;
 use abi::syscall::{Dirent, Stat, open_flags as of, seek};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use kcore::vfs::{Access, Cred, Ino, NodeKind, Vfs};
+use kcore::vfs::{Access, Cred, NodeKind, Vfs};
 use zerocopy::IntoBytes;
 
 /// Device id of `/dev/console`.
@@ -18,9 +23,6 @@ pub const DEV_CONSOLE: u32 = 1;
 pub const DEV_INITCTL: u32 = 2;
 /// Device id of `/dev/lite_ipc`.
 pub const DEV_LITEIPC: u32 = 3;
-/// Most open files per process.
-pub use abi::syscall::MAX_FDS;
-/// RAM the writable part of the tree may use.
 /// Kernel heap the writable part of the tree may use: well under the heap itself, so no
 /// process can exhaust kernel memory by writing files (the initramfs is referenced in place).
 const FS_CAPACITY: usize = 1 << 20;
@@ -52,46 +54,6 @@ pub fn init(initrd: Option<&'static [u8]>) -> Result<usize, Errno> {
         vfs.mkdir("/dev/socket", 0o755, root)?;
         Ok(loaded)
     })
-}
-
-/// What an open file refers to.
-#[derive(Clone)]
-pub enum FileObject {
-    /// A file or directory in the tree.
-    Node(Ino),
-    /// A device.
-    Device(u32),
-    /// A local socket.
-    Socket(Arc<crate::socket::Socket>),
-}
-
-/// An open file description (shared by dup'd and inherited descriptors).
-pub struct OpenFile {
-    /// What it refers to.
-    pub object: FileObject,
-    /// `O_*` flags it was opened with.
-    pub flags: usize,
-    /// Read/write position (for directories: the next entry index).
-    offset: IrqSafeMutex<u64>,
-}
-
-impl OpenFile {
-    /// A new description at offset 0.
-    pub fn new(object: FileObject, flags: usize) -> Arc<OpenFile> {
-        Arc::new(OpenFile {
-            object,
-            flags,
-            offset: IrqSafeMutex::new(0),
-        })
-    }
-
-    fn readable(&self) -> bool {
-        self.flags & of::O_ACCMODE != of::O_WRONLY
-    }
-
-    fn writable(&self) -> bool {
-        self.flags & of::O_ACCMODE != of::O_RDONLY
-    }
 }
 
 /// Opens `path` for a process with credentials `cred`.
@@ -132,9 +94,6 @@ pub fn open(path: &str, flags: usize, mode: u32, cred: Cred) -> Result<Arc<OpenF
             NodeKind::Device(id) => FileObject::Device(id),
             _ => FileObject::Node(ino),
         };
-        if matches!(object, FileObject::Device(DEV_LITEIPC)) {
-            crate::ipc::liteipc::open();
-        }
         Ok(OpenFile::new(object, flags))
     })
 }
@@ -145,9 +104,7 @@ pub fn read(file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
         return Err(Errno::EBADF);
     }
     match &file.object {
-        FileObject::Socket(socket) => socket
-            .recv(buf, file.flags & of::O_NONBLOCK != 0)
-            .map(|(n, _)| n),
+        FileObject::Stream(stream) => stream.read(buf, file.flags & of::O_NONBLOCK != 0),
         FileObject::Device(DEV_CONSOLE) => console::read(buf, file.flags & of::O_NONBLOCK != 0),
         FileObject::Device(DEV_INITCTL) => initctl::read(buf, file.flags & of::O_NONBLOCK != 0),
         FileObject::Device(_) => Err(Errno::EINVAL),
@@ -174,15 +131,7 @@ pub fn write(file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
         return Err(Errno::EBADF);
     }
     match &file.object {
-        FileObject::Socket(socket) => {
-            let cred = crate::proc::current_cred();
-            let from = abi::socket::Ucred {
-                pid: crate::sched::current_pid(),
-                uid: cred.uid,
-                gid: cred.gid,
-            };
-            socket.send(data, None, file.flags & of::O_NONBLOCK != 0, from)
-        }
+        FileObject::Stream(stream) => stream.write(data, file.flags & of::O_NONBLOCK != 0),
         FileObject::Device(DEV_CONSOLE) => Ok(console::write(data)),
         FileObject::Device(DEV_INITCTL) => initctl::write(data),
         FileObject::Device(_) => Err(Errno::EINVAL),
@@ -204,8 +153,8 @@ pub fn write(file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
 pub fn fstat(file: &OpenFile) -> Result<Stat, Errno> {
     match &file.object {
         FileObject::Node(ino) => with_vfs(|vfs| vfs.stat(*ino)),
-        FileObject::Socket(_) => Ok(Stat {
-            mode: abi::syscall::file_type::S_IFSOCK | 0o666,
+        FileObject::Stream(stream) => Ok(Stat {
+            mode: stream.mode(),
             nlink: 1,
             ..Stat::default()
         }),
@@ -278,6 +227,28 @@ pub fn getdents(file: &OpenFile, buf_len: usize) -> Result<Vec<u8>, Errno> {
     Ok(out)
 }
 
+/// `mount(fstype on target)`: everything lives in RAM, so `tmpfs`/`ramfs` mounts only need
+/// an existing directory (and root); other types are ENODEV.
+pub fn mount(target: &str, fstype: &str, cred: Cred) -> Result<(), Errno> {
+    if cred.uid != 0 {
+        return Err(Errno::EPERM);
+    }
+    let kind = with_vfs(|vfs| vfs.lookup(target).and_then(|ino| vfs.kind(ino)))?;
+    if kind != NodeKind::Dir {
+        return Err(Errno::ENOTDIR);
+    }
+    match fstype {
+        "tmpfs" | "ramfs" => {
+            log::info!(target: "fs", "mounted {fstype} on {target}");
+            Ok(())
+        }
+        _ => {
+            log::warn!(target: "fs", "mount of {fstype} on {target}: no such filesystem here");
+            Err(Errno::ENODEV)
+        }
+    }
+}
+
 /// The whole content of the file at `path`, if `cred` may execute it.
 pub fn read_executable(path: &str, cred: Cred) -> Result<Vec<u8>, Errno> {
     with_vfs(|vfs| {
@@ -305,79 +276,23 @@ pub fn read_executable(path: &str, cred: Cred) -> Result<Vec<u8>, Errno> {
     })
 }
 
-/// A process's descriptor table.
-#[derive(Clone, Default)]
-pub struct FdTable {
-    slots: Vec<Option<(Arc<OpenFile>, bool)>>,
+/// The console as an open file: the standard descriptors of the kernel's children.
+pub fn console_file() -> Arc<OpenFile> {
+    OpenFile::new(FileObject::Device(DEV_CONSOLE), of::O_RDWR)
 }
 
-impl FdTable {
-    /// Descriptors 0, 1 and 2 on the console.
-    pub fn with_console() -> FdTable {
-        let console = OpenFile::new(FileObject::Device(DEV_CONSOLE), of::O_RDWR);
-        FdTable {
-            slots: alloc::vec![
-                Some((console.clone(), false)),
-                Some((console.clone(), false)),
-                Some((console, false))
-            ],
-        }
-    }
+/// The open file behind descriptor `fd` of the calling process.
+pub fn file(fd: usize) -> Result<Arc<OpenFile>, Errno> {
+    proc::with_fds(|fds| fds.get(fd))?
+}
 
-    /// The descriptors a spawned child inherits (all without close-on-exec).
-    pub fn inherit(&self) -> FdTable {
-        FdTable {
-            slots: self
-                .slots
-                .iter()
-                .map(|s| s.clone().filter(|(_, cloexec)| !cloexec))
-                .collect(),
-        }
-    }
+/// Whether descriptor `fd` of the calling process is open on device `dev` (EBADF if not
+/// open), without taking a reference to the file (the ioctl path checks this every call).
+pub fn fd_is_device(fd: usize, dev: u32) -> Result<bool, Errno> {
+    proc::with_fds(|fds| fds.peek(fd, |file| file.is_device(dev)))?
+}
 
-    /// Installs `file` at the lowest free descriptor.
-    pub fn insert(&mut self, file: Arc<OpenFile>, cloexec: bool) -> Result<usize, Errno> {
-        if let Some(fd) = self.slots.iter().position(Option::is_none) {
-            self.slots[fd] = Some((file, cloexec));
-            return Ok(fd);
-        }
-        if self.slots.len() >= MAX_FDS {
-            return Err(Errno::EMFILE);
-        }
-        self.slots.push(Some((file, cloexec)));
-        Ok(self.slots.len() - 1)
-    }
-
-    /// The open file behind `fd`.
-    pub fn get(&self, fd: usize) -> Result<Arc<OpenFile>, Errno> {
-        self.slots
-            .get(fd)
-            .and_then(|s| s.as_ref())
-            .map(|(f, _)| f.clone())
-            .ok_or(Errno::EBADF)
-    }
-
-    /// Whether `fd` is open on device `dev` (EBADF if not open), without taking a
-    /// reference to the file (the ioctl path checks this on every call).
-    pub fn is_device(&self, fd: usize, dev: u32) -> Result<bool, Errno> {
-        self.slots
-            .get(fd)
-            .and_then(|s| s.as_ref())
-            .map(|(f, _)| matches!(f.object, FileObject::Device(d) if d == dev))
-            .ok_or(Errno::EBADF)
-    }
-
-    /// Closes `fd`.
-    pub fn close(&mut self, fd: usize) -> Result<Arc<OpenFile>, Errno> {
-        self.slots
-            .get_mut(fd)
-            .and_then(Option::take)
-            .map(|(f, _)| f)
-            .ok_or(Errno::EBADF)
-    }
-
-    /// Closes everything.
-    pub fn clear(&mut self) {
-        self.slots.clear();
-    }
+/// Gives `file` the lowest free descriptor of the calling process.
+pub fn install(file: Arc<OpenFile>, cloexec: bool) -> Result<usize, Errno> {
+    proc::with_fds(|fds| fds.insert(file, cloexec))?
 }

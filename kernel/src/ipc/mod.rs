@@ -1,3 +1,5 @@
 //! Inter-process communication.
 
+pub mod futex;
 pub mod liteipc;
+pub mod socket;

@@ -1,7 +1,7 @@
 //! The kernel heap: `linked_list_allocator` behind an IRQ-safe spin lock, on physically
 //! contiguous frames reached through the linear map, so `alloc` works in the kernel.
 
-use super::{frame, paging};
+use super::frame::Frames;
 use crate::sync::IrqSafeMutex;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{self, NonNull};
@@ -35,14 +35,15 @@ static HEAP: KernelHeap = KernelHeap(IrqSafeMutex::new(Heap::empty()));
 #[derive(Debug)]
 pub struct HeapInitError;
 
-/// Gives the heap `bytes` (rounded to pages) of contiguous RAM.
+/// Gives the heap `bytes` (rounded to pages) of contiguous RAM, for good.
 pub fn init(bytes: usize) -> Result<(), HeapInitError> {
-    let pages = bytes.div_ceil(PAGE_SIZE);
-    let pa = frame::alloc_contiguous(pages, 1).ok_or(HeapInitError)?;
-    let va = paging::phys_to_virt(pa).as_u64() as *mut u8;
-    // SAFETY: the frames were just allocated for the heap alone and are mapped RW in the
-    // linear map for the rest of the program.
-    unsafe { HEAP.0.lock().init(va, pages * PAGE_SIZE) };
+    let mut heap = HEAP.0.lock();
+    if !heap.bottom().is_null() {
+        return Err(HeapInitError); // already has its arena
+    }
+    let pages = bytes.div_ceil(PAGE_SIZE).max(1);
+    let frames = Frames::alloc_contiguous(pages, 1).ok_or(HeapInitError)?;
+    heap.init_from_slice(frames.leak());
     Ok(())
 }
 

@@ -2,11 +2,12 @@
 //! the kernel stack area; the lower half of the slot is never mapped, so running off the
 //! stack faults, and the exception vectors recognise it (SP bit `KSTACK_SHIFT` clear).
 
-use super::layout::{KSTACK_AREA_SIZE, KSTACK_BASE, KSTACK_SIZE};
-use super::{frame, paging};
+use super::frame::Frame;
+use super::paging;
+use crate::arch::layout::{KSTACK_AREA_SIZE, KSTACK_BASE, KSTACK_SIZE};
 use crate::arch::vectors::TrapFrame;
 use crate::sync::IrqSafeMutex;
-use kcore::pagetable::{Attrs, MapError};
+use kcore::pagetable::MapError;
 use kcore::{PAGE_SIZE, VirtAddr};
 
 const PAGE: u64 = PAGE_SIZE as u64;
@@ -29,13 +30,9 @@ impl KernelStack {
         let stack = KernelStack { slot };
         let mut va = stack.bottom();
         while va < stack.top() {
-            let Some(pa) = frame::alloc_zeroed() else {
-                return Err(MapError::NoMemory); // drop unmaps what was mapped
-            };
-            if let Err(error) = paging::map_kernel(VirtAddr(va), pa, PAGE, Attrs::KERNEL_RW) {
-                frame::free(pa);
-                return Err(error);
-            }
+            // On failure, dropping `stack` unmaps and frees what was mapped.
+            let frame = Frame::alloc_zeroed().ok_or(MapError::NoMemory)?;
+            paging::map_kernel_frame(VirtAddr(va), frame)?;
             va += PAGE;
         }
         Ok(stack)
@@ -75,10 +72,8 @@ impl Drop for KernelStack {
     fn drop(&mut self) {
         let mut va = self.bottom();
         while va < self.top() {
-            if let Some((pa, _)) = paging::translate_kernel(VirtAddr(va)) {
-                let _ = paging::unmap_kernel(VirtAddr(va), PAGE);
-                frame::free(pa);
-            }
+            // The frame, if the page was mapped, is freed here.
+            let _ = paging::unmap_kernel_frame(VirtAddr(va));
             va += PAGE;
         }
         release_slot(self.slot);

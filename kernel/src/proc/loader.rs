@@ -3,14 +3,14 @@
 //! the strings, SP 16-byte aligned.
 
 use super::space::{AddressSpace, Perms};
-use crate::mm::layout::{USER_END, USER_STACK_SIZE, USER_STACK_TOP};
-use crate::mm::{frame, paging};
+use crate::arch::layout::{USER_STACK_SIZE, USER_STACK_TOP};
+use crate::mm::frame::Frame;
 use abi::Errno;
 use abi::syscall::auxv;
 use alloc::string::String;
 use alloc::vec::Vec;
+use kcore::PAGE_SIZE;
 use kcore::elf::{ElfLimits, LoadPlan, load_plan};
-use kcore::{PAGE_SIZE, PhysAddr};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 /// Largest program image accepted.
@@ -24,15 +24,6 @@ pub struct Loaded {
     pub entry: u64,
     /// Initial stack pointer (pointing at argc).
     pub sp: u64,
-}
-
-/// Frames allocated so far, returned on failure.
-struct FrameGuard(Vec<PhysAddr>);
-
-impl Drop for FrameGuard {
-    fn drop(&mut self) {
-        self.0.drain(..).for_each(frame::free);
-    }
 }
 
 /// Validates `image` and builds an address space running it with `argv`/`envp`.
@@ -79,13 +70,13 @@ fn load_segment(
     let start = segment.vaddr & !(PAGE - 1);
     let end = (segment.vaddr + segment.mem_size).next_multiple_of(PAGE);
     let pages = ((end - start) / PAGE) as usize;
-    let mut frames = FrameGuard(Vec::with_capacity(pages));
+    // Owned frames: on an early return they are freed with the vector.
+    let mut frames = Vec::with_capacity(pages);
     let data = image
         .get(segment.file_offset as usize..(segment.file_offset + segment.file_size) as usize)
         .ok_or(Errno::ENOEXEC)?;
     for i in 0..pages {
-        let frame = frame::alloc_zeroed().ok_or(Errno::ENOMEM)?;
-        frames.0.push(frame);
+        let frame = Frame::alloc_zeroed().ok_or(Errno::ENOMEM)?;
         let page_va = start + i as u64 * PAGE;
         // Bytes of file data that land in this page.
         let from = page_va.max(segment.vaddr);
@@ -94,17 +85,16 @@ fn load_segment(
             let src = data
                 .get((from - segment.vaddr) as usize..(to - segment.vaddr) as usize)
                 .ok_or(Errno::ENOEXEC)?;
-            paging::write_phys(frame, (from - page_va) as usize, src);
+            frame.write((from - page_va) as usize, src)?;
         }
+        frames.push(frame);
     }
     let perms = Perms {
         read: segment.perms.read,
         write: segment.perms.write,
         exec: segment.perms.exec,
     };
-    space.map_image(start, &frames.0, perms)?;
-    frames.0.clear(); // owned by the space now
-    Ok(())
+    space.map_image(start, frames, perms)
 }
 
 /// Lays out argc/argv/envp/auxv and the strings at the top of the stack.
@@ -153,22 +143,6 @@ fn build_stack(
     }
     block.resize((strings_start - sp) as usize, 0);
     block.extend_from_slice(&strings);
-    write_user(space, sp, &block)?;
+    space.write_user(sp, &block)?;
     Ok(sp)
-}
-
-/// Writes into a not-yet-running address space through the linear map.
-fn write_user(space: &AddressSpace, mut addr: u64, mut data: &[u8]) -> Result<(), Errno> {
-    while !data.is_empty() {
-        if addr >= USER_END {
-            return Err(Errno::EFAULT);
-        }
-        let frame = space.frame_for(addr, true).map_err(|_| Errno::ENOMEM)?;
-        let offset = (addr % PAGE) as usize;
-        let n = data.len().min(PAGE_SIZE - offset);
-        paging::write_phys(frame, offset, &data[..n]);
-        addr += n as u64;
-        data = &data[n..];
-    }
-    Ok(())
 }

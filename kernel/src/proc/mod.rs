@@ -1,14 +1,22 @@
 //! Processes: each owns an address space, threads, a descriptor table and credentials.
-//! Spawning loads a static ELF from the filesystem; exit frees everything the process held,
-//! reparents its children to init (pid 1) and leaves a zombie for the parent to reap.
-//! User faults end only the faulting process, with the signal in its wait status.
+//! Spawning loads a static ELF (read through the filesystem's hook); exit frees everything
+//! the process held, reparents its children to init (pid 1) and leaves a zombie for the
+//! parent to reap. User faults end only the faulting process, with the signal in its wait
+//! status.
+//!
+//! The layers above reach in through [`ProcessHooks`] handed over at boot: how to read a
+//! program, what the kernel's children get as standard descriptors, and who must hear of a
+//! thread's or process's end.
 
+mod fd;
+mod file;
 mod loader;
 mod space;
 
-pub use space::{AddressSpace, FaultError, Perms, init_asids};
+pub use fd::{FdTable, FileRef};
+pub use file::{FileObject, OpenFile, StreamFile};
+pub use space::{AddressSpace, FaultError, Perms};
 
-use crate::fs::FdTable;
 use crate::sched::{self, Policy, Priority, Tid, UserThreadStart, WaitQueue, WakeReason};
 use crate::sync::IrqSafeMutex;
 use abi::Errno;
@@ -21,7 +29,31 @@ use kcore::vfs::Cred;
 use log::{error, info};
 
 /// A process id. 0 is the kernel.
-pub type Pid = u32;
+pub use crate::sched::Pid;
+
+/// What the process layer needs of the layers above it, handed over once at boot.
+pub struct ProcessHooks {
+    /// Reads the program file at a path, if `cred` may execute it (the filesystem).
+    pub read_program: fn(&str, Cred) -> Result<Vec<u8>, Errno>,
+    /// The console, as the standard descriptors of the kernel's own children (init).
+    pub console_file: fn() -> FileRef,
+    /// A thread ended (its IPC state goes with it).
+    pub thread_exit: fn(Tid),
+    /// A process's last thread ended (its IPC state and pool go with it).
+    pub process_exit: fn(Pid),
+}
+
+static HOOKS: spin::Once<ProcessHooks> = spin::Once::new();
+
+/// Installs the hooks (once; later calls are ignored). Until then no program can be read.
+pub fn set_hooks(hooks: ProcessHooks) {
+    HOOKS.call_once(|| hooks);
+}
+
+fn read_program(path: &str, cred: Cred) -> Result<Vec<u8>, Errno> {
+    let hooks = HOOKS.get().ok_or(Errno::ENOENT)?;
+    (hooks.read_program)(path, cred)
+}
 
 /// Most processes alive (zombies included), as LiteOS-A's default.
 pub const MAX_PROCESSES: usize = 64;
@@ -178,17 +210,15 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Errno> {
         Some(_) => return Err(Errno::EPERM),
         None => (parent_cred.uid, parent_cred.gid),
     };
-    let image = crate::fs::read_executable(&spec.path, parent_cred)?;
+    let image = read_program(&spec.path, parent_cred)?;
     let loaded = loader::load(&image, &spec.argv, &spec.envp, uid, gid)?;
     drop(image);
     let space = Arc::new(loaded.space);
-    let fds = {
-        let table = PROCS.lock();
-        table
-            .procs
-            .get(&parent)
-            .map_or_else(FdTable::with_console, |p| p.fds.inherit())
-    };
+    let inherited = PROCS.lock().procs.get(&parent).map(|p| p.fds.inherit());
+    let fds = inherited.unwrap_or_else(|| match HOOKS.get() {
+        Some(hooks) => FdTable::with_stdio((hooks.console_file)()),
+        None => FdTable::default(),
+    });
     let name = program_name(&spec.path);
     let pid = {
         let mut table = PROCS.lock();
@@ -212,7 +242,7 @@ pub fn spawn(parent: Pid, spec: &SpawnSpec) -> Result<Pid, Errno> {
     };
     let start = UserThreadStart {
         pid,
-        space,
+        space: space_handle(space),
         entry: loaded.entry,
         sp: loaded.sp,
         arg: 0,
@@ -274,7 +304,9 @@ pub fn create_thread(
 pub fn exit_thread(code: i32) -> ! {
     let tid = sched::current();
     let pid = sched::current_pid();
-    crate::ipc::liteipc::on_thread_exit(tid);
+    if let Some(hooks) = HOOKS.get() {
+        (hooks.thread_exit)(tid);
+    }
     let last = {
         let mut table = PROCS.lock();
         match table.procs.get_mut(&pid) {
@@ -323,7 +355,9 @@ fn begin_exit(pid: Pid, status: u32) {
 
 /// The last thread left: release resources, become a zombie, tell the parent.
 fn finish_process(pid: Pid, status: u32) {
-    crate::ipc::liteipc::on_process_exit(pid);
+    if let Some(hooks) = HOOKS.get() {
+        (hooks.process_exit)(pid);
+    }
     let mut table = PROCS.lock();
     let Some(process) = table.procs.get_mut(&pid) else {
         return;
@@ -474,7 +508,7 @@ pub fn kernel_wait(pid: Pid) -> Result<u32, Errno> {
 pub fn exec(spec: &SpawnSpec, frame: &mut crate::arch::vectors::TrapFrame) -> Result<(), Errno> {
     let pid = sched::current_pid();
     let cred = current_cred();
-    let image = crate::fs::read_executable(&spec.path, cred)?;
+    let image = read_program(&spec.path, cred)?;
     let loaded = loader::load(&image, &spec.argv, &spec.envp, cred.uid, cred.gid)?;
     drop(image);
     let space = Arc::new(loaded.space);
@@ -496,7 +530,18 @@ pub fn exec(spec: &SpawnSpec, frame: &mut crate::arch::vectors::TrapFrame) -> Re
     for tid in others {
         sched::interrupt(tid);
     }
-    sched::replace_current_space(space);
+    sched::replace_current_space(space_handle(space));
     *frame = crate::arch::context::user_entry_frame(loaded.entry, loaded.sp, 0);
     Ok(())
+}
+
+/// An address space as the scheduler holds it.
+fn space_handle(space: Arc<AddressSpace>) -> sched::SpaceHandle {
+    space
+}
+
+/// The running thread's address space, if it is a user thread.
+pub fn current_space() -> Option<Arc<AddressSpace>> {
+    let handle: Arc<dyn core::any::Any + Send + Sync> = sched::current_space()?;
+    handle.downcast::<AddressSpace>().ok()
 }

@@ -1,27 +1,22 @@
-//! A process's address space: its TTBR0 table, its ASID and its list of mappings (VMAs).
-//! Anonymous memory and stacks are filled on first touch (demand-zero pages); program
-//! segments are loaded eagerly. Frames of mappings the space owns are freed with it.
+//! A process's address space: its translation table (mm's [`UserTable`], which owns the
+//! frames mapped into it) and its list of mappings (VMAs). Anonymous memory and stacks are
+//! filled on first touch (demand-zero pages); program segments are loaded eagerly.
 
-use crate::arch::cpu;
-use crate::mm::layout::{USER_END, USER_MMAP_BASE, USER_MMAP_END, USER_START};
-use crate::mm::{frame, paging::KernelTableMemory};
+use crate::arch::layout::{USER_END, USER_MMAP_BASE, USER_MMAP_END, USER_START};
+use crate::mm::frame::Frame;
+use crate::mm::user_table::UserTable;
+use crate::sched::UserSpace;
 use crate::sync::IrqSafeMutex;
 use abi::Errno;
 use alloc::collections::BTreeMap;
-use kcore::asid::{Asid, AsidAllocator};
-use kcore::pagetable::{Attrs, MapError, PageTable};
-use kcore::{PAGE_SIZE, PhysAddr, VirtAddr};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use kcore::PAGE_SIZE;
+use kcore::pagetable::{Attrs, MapError};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 /// Most bytes a process may have mapped (virtual), so a hostile mmap cannot exhaust tables.
 const MAX_MAPPED: u64 = 1 << 30;
-
-static ASIDS: IrqSafeMutex<Option<AsidAllocator>> = IrqSafeMutex::new(None);
-
-/// Sets up ASID allocation for the CPU's ASID width.
-pub fn init_asids() {
-    *ASIDS.lock() = Some(AsidAllocator::new(cpu::asid_bits()));
-}
 
 /// Access rights of a mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +56,7 @@ pub enum VmaKind {
     Anonymous,
     /// Loaded from a program file; frames owned by the space.
     Image,
-    /// Frames owned elsewhere (e.g. a LiteIPC pool); only the mapping goes with the space.
+    /// Frames owned elsewhere (e.g. a LiteIPC pool), kept alive by the table while mapped.
     Shared,
 }
 
@@ -73,10 +68,9 @@ struct Vma {
 }
 
 struct Inner {
-    table: PageTable,
+    table: UserTable,
     /// start -> mapping, non-overlapping.
     vmas: BTreeMap<u64, Vma>,
-    asid: Option<Asid>,
     mapped: u64,
 }
 
@@ -105,74 +99,38 @@ fn map_errno(error: MapError) -> Errno {
 impl AddressSpace {
     /// An empty address space.
     pub fn new() -> Result<Self, Errno> {
-        let table = PageTable::new(&mut KernelTableMemory).map_err(map_errno)?;
+        let table = UserTable::new().map_err(map_errno)?;
         Ok(AddressSpace {
             inner: IrqSafeMutex::new(Inner {
                 table,
                 vmas: BTreeMap::new(),
-                asid: None,
                 mapped: 0,
             }),
         })
     }
 
-    /// Installs this space in TTBR0, taking a fresh ASID if its old one went stale.
-    pub fn activate(&self) {
-        let mut inner = self.inner.lock();
-        let mut asids = ASIDS.lock();
-        let Some(allocator) = asids.as_mut() else {
-            return;
-        };
-        let asid = match inner.asid {
-            Some(asid) if allocator.is_current(asid) => asid,
-            _ => {
-                let (asid, flush) = allocator.allocate();
-                if flush {
-                    cpu::flush_tlb_all();
-                }
-                inner.asid = Some(asid);
-                asid
-            }
-        };
-        // SAFETY: the table is this space's complete user table; the kernel runs from TTBR1.
-        #[allow(unsafe_code, reason = "TTBR0 switch")]
-        unsafe {
-            cpu::switch_user_table(inner.table.root().as_u64(), asid.value())
-        };
-    }
-
     /// Maps `frames` (owned by the space from now on) at `va` with `perms`.
-    pub fn map_image(&self, va: u64, frames: &[PhysAddr], perms: Perms) -> Result<(), Errno> {
-        self.map_frames(va, frames, perms, VmaKind::Image)
-    }
-
-    /// Maps frames owned by someone else (they are not freed with the space).
-    pub fn map_shared(&self, va: u64, frames: &[PhysAddr], perms: Perms) -> Result<(), Errno> {
-        self.map_frames(va, frames, perms, VmaKind::Shared)
-    }
-
-    fn map_frames(
-        &self,
-        va: u64,
-        frames: &[PhysAddr],
-        perms: Perms,
-        kind: VmaKind,
-    ) -> Result<(), Errno> {
+    pub fn map_image(&self, va: u64, frames: Vec<Frame>, perms: Perms) -> Result<(), Errno> {
         let mut inner = self.inner.lock();
-        inner.insert_vma(va, frames.len() as u64 * PAGE, perms, kind)?;
-        for (i, frame) in frames.iter().enumerate() {
-            let page = VirtAddr(va + i as u64 * PAGE);
-            let mapped = inner.table.map(
-                &mut KernelTableMemory,
-                page,
-                *frame,
-                PAGE,
-                perms.attrs(),
-                false,
-            );
-            mapped.map_err(map_errno)?;
+        inner.insert_vma(va, frames.len() as u64 * PAGE, perms, VmaKind::Image)?;
+        for (i, frame) in frames.into_iter().enumerate() {
+            let page = va + i as u64 * PAGE;
+            inner
+                .table
+                .map_frame(page, frame, perms.attrs())
+                .map_err(map_errno)?;
         }
-        cpu::publish_table_writes();
+        Ok(())
+    }
+
+    /// Maps frames owned by someone else: the space keeps them alive while they are mapped.
+    pub fn map_shared(&self, va: u64, frames: &Arc<[Frame]>, perms: Perms) -> Result<(), Errno> {
+        let mut inner = self.inner.lock();
+        inner.insert_vma(va, frames.len() as u64 * PAGE, perms, VmaKind::Shared)?;
+        if let Err(error) = inner.table.map_shared(va, frames, perms.attrs()) {
+            inner.remove_vma(va);
+            return Err(map_errno(error));
+        }
         Ok(())
     }
 
@@ -208,7 +166,7 @@ impl AddressSpace {
             .map(|(s, v)| (*s, *v))
             .collect();
         for (vma_start, vma) in doomed {
-            inner.release_pages(vma_start, vma.end, vma.kind);
+            inner.release_pages(vma_start, vma.end);
             inner.vmas.remove(&vma_start);
             inner.mapped -= vma.end - vma_start;
         }
@@ -266,48 +224,46 @@ impl AddressSpace {
         } else {
             vma.perms.read || vma.perms.exec
         };
-        if !allowed
-            || vma.kind != VmaKind::Anonymous
-            || inner
-                .table
-                .translate(&KernelTableMemory, VirtAddr(page))
-                .is_some()
-        {
+        if !allowed || vma.kind != VmaKind::Anonymous || inner.table.is_mapped(page) {
             return Err(FaultError::Segv);
         }
-        let frame = frame::alloc_zeroed().ok_or(FaultError::OutOfMemory)?;
-        if inner
+        let frame = Frame::alloc_zeroed().ok_or(FaultError::OutOfMemory)?;
+        inner
             .table
-            .map(
-                &mut KernelTableMemory,
-                VirtAddr(page),
-                frame,
-                PAGE,
-                vma.perms.attrs(),
-                false,
-            )
-            .is_err()
-        {
-            frame::free(frame);
-            return Err(FaultError::OutOfMemory);
-        }
-        cpu::publish_table_writes();
-        Ok(())
+            .map_frame(page, frame, vma.perms.attrs())
+            .map_err(|_| FaultError::OutOfMemory)
     }
 
-    /// The frame behind a user page, faulting it in if needed (for the kernel to fill).
-    pub fn frame_for(&self, addr: u64, write: bool) -> Result<PhysAddr, FaultError> {
-        let page = VirtAddr(addr & !(PAGE - 1));
-        if let Some((pa, _)) = self.inner.lock().table.translate(&KernelTableMemory, page) {
-            return Ok(pa);
+    /// Copies `data` to user address `addr` of this space through the kernel's view of its
+    /// pages (for a space that is not running yet: a new program's stack), faulting in
+    /// demand-zero pages as a write would.
+    pub fn write_user(&self, mut addr: u64, mut data: &[u8]) -> Result<(), Errno> {
+        while !data.is_empty() {
+            let n = data.len().min(PAGE_SIZE - (addr % PAGE) as usize);
+            if addr.checked_add(n as u64).is_none_or(|end| end > USER_END) {
+                return Err(Errno::EFAULT);
+            }
+            if !self.inner.lock().table.is_mapped(addr) {
+                self.handle_fault(addr, true, false)
+                    .map_err(|_| Errno::ENOMEM)?;
+            }
+            let (piece, rest) = data.split_at(n);
+            self.inner
+                .lock()
+                .table
+                .write(addr, piece)
+                .map_err(|_| Errno::EFAULT)?;
+            addr += n as u64;
+            data = rest;
         }
-        self.handle_fault(addr, write, false)?;
-        self.inner
-            .lock()
-            .table
-            .translate(&KernelTableMemory, page)
-            .map(|(pa, _)| pa)
-            .ok_or(FaultError::Segv)
+        Ok(())
+    }
+}
+
+impl UserSpace for AddressSpace {
+    /// Installs this space in TTBR0, taking a fresh ASID if its old one went stale.
+    fn activate(&self) {
+        self.inner.lock().table.activate();
     }
 }
 
@@ -376,60 +332,24 @@ impl Inner {
         }
     }
 
-    fn release_pages(&mut self, start: u64, end: u64, kind: VmaKind) {
-        let asid = self.asid;
-        let mut page = start;
-        while page < end {
-            if let Some((pa, _)) = self.table.translate(&KernelTableMemory, VirtAddr(page)) {
-                let _ = self
-                    .table
-                    .unmap(&mut KernelTableMemory, VirtAddr(page), PAGE);
-                if let Some(asid) = asid {
-                    cpu::flush_tlb_user_page(page, asid.value());
-                }
-                if kind != VmaKind::Shared {
-                    frame::free(pa);
-                }
-            }
-            page += PAGE;
+    /// Forgets the mapping that starts at `start` (its pages were never mapped).
+    fn remove_vma(&mut self, start: u64) {
+        if let Some(vma) = self.vmas.remove(&start) {
+            self.mapped -= vma.end - start;
+        }
+    }
+
+    /// Unmaps every page of `[start, end)`: the table frees owned frames and releases shared
+    /// ones once unmapped.
+    fn release_pages(&mut self, start: u64, end: u64) {
+        for page in (start..end).step_by(PAGE_SIZE) {
+            self.table.unmap_page(page);
         }
     }
 
     fn reprotect_pages(&mut self, start: u64, end: u64, perms: Perms) {
-        let asid = self.asid;
-        let mut page = start;
-        while page < end {
-            if self
-                .table
-                .translate(&KernelTableMemory, VirtAddr(page))
-                .is_some()
-            {
-                let _ =
-                    self.table
-                        .protect(&mut KernelTableMemory, VirtAddr(page), PAGE, perms.attrs());
-                if let Some(asid) = asid {
-                    cpu::flush_tlb_user_page(page, asid.value());
-                }
-            }
-            page += PAGE;
-        }
-    }
-}
-
-impl Drop for AddressSpace {
-    fn drop(&mut self) {
-        let inner = self.inner.get_mut();
-        let vmas: alloc::vec::Vec<(u64, Vma)> = inner.vmas.iter().map(|(s, v)| (*s, *v)).collect();
-        for (start, vma) in vmas {
-            inner.release_pages(start, vma.end, vma.kind);
-        }
-        let table = core::mem::replace(&mut inner.table, PageTable::from_root(PhysAddr(0)));
-        table.destroy(&mut KernelTableMemory);
-        if let Some(asid) = inner.asid.take() {
-            cpu::flush_tlb_asid(asid.value());
-            if let Some(allocator) = ASIDS.lock().as_mut() {
-                allocator.free(asid);
-            }
+        for page in (start..end).step_by(PAGE_SIZE) {
+            self.table.protect_page(page, perms.attrs());
         }
     }
 }

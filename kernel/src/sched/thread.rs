@@ -2,13 +2,30 @@
 
 use crate::arch::context::{Context, FpState};
 use crate::mm::kstack::KernelStack;
-use crate::proc::{AddressSpace, Pid};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use kcore::sched::{Policy, Priority, Tid};
+use core::any::Any;
+use kcore::sched::{Pid, Policy, Priority, Tid};
 use kcore::timer_queue::TimerId;
+
+/// What the scheduler needs of a user address space: installing it on the CPU when one of
+/// its threads is about to run. The process layer implements it; the scheduler never looks
+/// inside, and the process layer takes its own type back through `Any`.
+pub trait UserSpace: Any + Send + Sync {
+    /// Installs the space's translation table (TTBR0, with its ASID) on this CPU.
+    fn activate(&self);
+}
+
+/// A user thread's address space, as the scheduler holds it: opaque, shared by the
+/// process's threads, kept alive while any of them exists.
+pub type SpaceHandle = Arc<dyn UserSpace>;
+
+/// The identity of a space (equal for handles to the same space), without keeping it alive.
+pub fn space_id(space: &SpaceHandle) -> usize {
+    Arc::as_ptr(space).cast::<()>() as usize
+}
 
 /// Where a thread is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,7 +57,6 @@ pub struct Thread {
     pub(super) pid: Pid,
     pub(super) name: String,
     pub(super) state: ThreadState,
-    pub(super) base_priority: Priority,
     pub(super) priority: Priority,
     pub(super) policy: Policy,
     pub(super) context: Context,
@@ -48,7 +64,7 @@ pub struct Thread {
     pub(super) fp: Option<Box<FpState>>,
     /// `None` only for the boot thread, which runs on the boot stack. Held for its Drop.
     pub(super) _kstack: Option<KernelStack>,
-    pub(super) space: Option<Arc<AddressSpace>>,
+    pub(super) space: Option<SpaceHandle>,
     /// Its entry in the timer queue, if any. Cancelled lazily: a wake-up leaves it queued,
     /// a later block with a deadline no earlier reuses it, and when it fires it only wakes
     /// the thread if `deadline` (the current wait's) has passed, else re-arms for it.
@@ -74,7 +90,7 @@ pub struct ThreadInfo {
     pub name: String,
     /// State.
     pub state: ThreadState,
-    /// Effective priority.
+    /// Priority.
     pub priority: Priority,
     /// Policy.
     pub policy: Policy,
@@ -91,4 +107,36 @@ impl Thread {
             policy: self.policy,
         }
     }
+}
+
+/// Longest thread name kept.
+const MAX_NAME: usize = 15;
+
+pub(super) fn new_thread(
+    tid: Tid,
+    pid: Pid,
+    name: &str,
+    priority: Priority,
+    policy: Policy,
+    context: Context,
+    kstack: Option<KernelStack>,
+) -> Box<Thread> {
+    Box::new(Thread {
+        tid,
+        pid,
+        name: String::from(name.get(..MAX_NAME.min(name.len())).unwrap_or("thread")),
+        state: ThreadState::Ready,
+        priority,
+        policy,
+        context,
+        fp: None,
+        _kstack: kstack,
+        space: None,
+        timer: None,
+        deadline: None,
+        wake_reason: WakeReason::Woken,
+        slice_end: 0,
+        interrupted: false,
+        joiners: Vec::new(),
+    })
 }

@@ -1,9 +1,12 @@
 //! Wait queues: threads sleep here until an event (or a deadline).
 
-use super::{Tid, WakeReason};
+use super::blocking::{block_current, wake};
+use super::params::current;
+use super::thread::WakeReason;
 use crate::arch::cpu;
 use crate::sync::IrqSafeMutex;
 use alloc::collections::VecDeque;
+use kcore::sched::Tid;
 
 /// A FIFO of blocked threads.
 pub struct WaitQueue {
@@ -24,9 +27,9 @@ impl WaitQueue {
     /// condition to this call (single CPU: nothing else runs in between).
     pub fn wait(&self, deadline: Option<u64>) -> WakeReason {
         let irq = cpu::irq_save_disable();
-        let me = super::current();
+        let me = current();
         self.waiters.lock().push_back(me);
-        let reason = super::block_current(deadline);
+        let reason = block_current(deadline);
         if reason != WakeReason::Woken {
             self.waiters.lock().retain(|t| *t != me);
         }
@@ -64,7 +67,7 @@ impl WaitQueue {
             let Some(tid) = self.waiters.lock().pop_front() else {
                 return false;
             };
-            if super::wake(tid, WakeReason::Woken) {
+            if wake(tid, WakeReason::Woken) {
                 return true;
             }
         }
@@ -75,7 +78,7 @@ impl WaitQueue {
         let waiters = core::mem::take(&mut *self.waiters.lock());
         waiters
             .into_iter()
-            .filter(|tid| super::wake(*tid, WakeReason::Woken))
+            .filter(|tid| wake(*tid, WakeReason::Woken))
             .count()
     }
 }

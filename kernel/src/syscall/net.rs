@@ -1,43 +1,34 @@
 //! Local socket system calls and `poll`.
 
-use super::file::get;
-use super::user;
 use crate::fs::{self, FileObject, OpenFile};
+use crate::ipc::socket::{self, Kind, Socket, caller_ucred};
+use crate::mm::uaccess::{self, UserPtr, UserSlice};
 use crate::proc;
 use crate::sched::{self, WakeReason};
-use crate::socket::{self, Kind, Socket};
 use crate::time;
+use abi::Errno;
 use abi::socket::*;
-use abi::syscall::{UserStr, open_flags};
-use abi::{Errno, Sysno};
+use abi::syscall::open_flags;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use kcore::syscall::{Fd, SocketKind};
 
 /// Most entries in one `poll`.
 const MAX_POLL_FDS: usize = 64;
 
-fn caller_cred() -> Ucred {
-    let cred = proc::current_cred();
-    Ucred {
-        pid: sched::current_pid(),
-        uid: cred.uid,
-        gid: cred.gid,
-    }
+/// The socket behind `fd` (ENOTSOCK for another kind of file), with its open file.
+fn socket_of(fd: Fd) -> Result<(Arc<OpenFile>, Arc<Socket>), Errno> {
+    let file = fs::file(fd.0)?;
+    let FileObject::Stream(stream) = &file.object else {
+        return Err(Errno::ENOTSOCK);
+    };
+    let stream: Arc<dyn core::any::Any + Send + Sync> = stream.clone();
+    let socket = stream.downcast::<Socket>().map_err(|_| Errno::ENOTSOCK)?;
+    Ok((file, socket))
 }
 
-fn socket_of(fd: usize) -> Result<(Arc<OpenFile>, Arc<Socket>), Errno> {
-    let file = get(fd)?;
-    match &file.object {
-        FileObject::Socket(socket) => {
-            let socket = socket.clone();
-            Ok((file, socket))
-        }
-        _ => Err(Errno::ENOTSOCK),
-    }
-}
-
-fn path(ptr: usize, len: usize) -> Result<alloc::string::String, Errno> {
-    user::read_string(UserStr { ptr, len }, MAX_SOCKET_PATH)
+fn path(slice: UserSlice) -> Result<alloc::string::String, Errno> {
+    uaccess::read_string(slice, MAX_SOCKET_PATH)
 }
 
 fn install(socket: Arc<Socket>, cloexec: bool) -> Result<usize, Errno> {
@@ -47,83 +38,81 @@ fn install(socket: Arc<Socket>, cloexec: bool) -> Result<usize, Errno> {
         } else {
             0
         };
-    let file = OpenFile::new(FileObject::Socket(socket), flags);
-    proc::with_fds(|fds| fds.insert(file, cloexec))?
+    fs::install(OpenFile::new(FileObject::Stream(socket), flags), cloexec)
 }
 
-pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
-    match sysno {
-        Sysno::Socket => {
-            let kind = match args[1] & !(SOCK_NONBLOCK | SOCK_CLOEXEC) {
-                SOCK_SEQPACKET => Kind::SeqPacket,
-                SOCK_DGRAM => Kind::Datagram,
-                _ => return Err(Errno::EINVAL),
-            };
-            if args[0] != AF_UNIX {
-                return Err(Errno::EINVAL);
-            }
-            install(
-                Socket::new(kind, caller_cred(), args[1] & SOCK_NONBLOCK != 0),
-                args[1] & SOCK_CLOEXEC != 0,
-            )
-        }
-        Sysno::Bind => {
-            let (_, socket) = socket_of(args[0])?;
-            socket
-                .bind(&path(args[1], args[2])?, proc::current_cred())
-                .map(|()| 0)
-        }
-        Sysno::Listen => socket_of(args[0])?.1.listen(args[1]).map(|()| 0),
-        Sysno::Accept => {
-            if args[1] & !(SOCK_CLOEXEC | SOCK_NONBLOCK) != 0 {
-                return Err(Errno::EINVAL);
-            }
-            let connection = socket_of(args[0])?.1.accept()?;
-            if args[1] & SOCK_NONBLOCK != 0 {
-                connection.set_nonblocking(true);
-            }
-            install(connection, args[1] & SOCK_CLOEXEC != 0)
-        }
-        Sysno::Connect => {
-            let (_, socket) = socket_of(args[0])?;
-            socket.connect(&path(args[1], args[2])?).map(|()| 0)
-        }
-        Sysno::SendTo => send_to(args),
-        Sysno::RecvFrom => {
-            let (file, socket) = socket_of(args[0])?;
-            let dontwait = args[3] & MSG_DONTWAIT != 0 || file.flags & open_flags::O_NONBLOCK != 0;
-            let mut buf = alloc::vec![0; args[2].min(MAX_MESSAGE)];
-            let (n, from) = socket.recv(&mut buf, dontwait)?;
-            user::write_bytes(args[1], &buf[..n])?;
-            if args[4] != 0 {
-                user::write_struct(args[4], &from)?;
-            }
-            Ok(n)
-        }
-        Sysno::GetPeerCred => {
-            let cred = socket_of(args[0])?.1.peer_cred()?;
-            user::write_struct(args[1], &cred).map(|()| 0)
-        }
-        Sysno::SetNonblock => {
-            let (_, socket) = socket_of(args[0])?;
-            socket.set_nonblocking(args[1] != 0);
-            Ok(0)
-        }
-        Sysno::Poll => poll(args[0], args[1], args[2] as isize),
-        _ => Err(Errno::ENOSYS),
-    }
-}
-
-fn send_to(args: [usize; 6]) -> Result<usize, Errno> {
-    let (file, socket) = socket_of(args[0])?;
-    let data = user::read_bytes(args[1], args[2], MAX_MESSAGE, Errno::EMSGSIZE)?;
-    let to = if args[4] != 0 {
-        Some(socket::lookup(&path(args[4], args[5])?)?)
-    } else {
-        None
+pub(super) fn socket(kind: SocketKind, nonblocking: bool, cloexec: bool) -> Result<usize, Errno> {
+    let kind = match kind {
+        SocketKind::SeqPacket => Kind::SeqPacket,
+        SocketKind::Datagram => Kind::Datagram,
     };
-    let dontwait = args[3] & MSG_DONTWAIT != 0 || file.flags & open_flags::O_NONBLOCK != 0;
-    socket.send(&data, to, dontwait, caller_cred())
+    install(Socket::new(kind, caller_ucred(), nonblocking), cloexec)
+}
+
+pub(super) fn bind(fd: Fd, at: UserSlice) -> Result<usize, Errno> {
+    let (_, socket) = socket_of(fd)?;
+    socket.bind(&path(at)?, proc::current_cred()).map(|()| 0)
+}
+
+pub(super) fn listen(fd: Fd, backlog: usize) -> Result<usize, Errno> {
+    socket_of(fd)?.1.listen(backlog).map(|()| 0)
+}
+
+pub(super) fn accept(fd: Fd, nonblocking: bool, cloexec: bool) -> Result<usize, Errno> {
+    let connection = socket_of(fd)?.1.accept()?;
+    if nonblocking {
+        connection.set_nonblocking(true);
+    }
+    install(connection, cloexec)
+}
+
+pub(super) fn connect(fd: Fd, to: UserSlice) -> Result<usize, Errno> {
+    let (_, socket) = socket_of(fd)?;
+    socket.connect(&path(to)?).map(|()| 0)
+}
+
+pub(super) fn send_to(
+    fd: Fd,
+    data: UserSlice,
+    flags: usize,
+    to: Option<UserSlice>,
+) -> Result<usize, Errno> {
+    let (file, socket) = socket_of(fd)?;
+    let data = uaccess::read_bytes(data, MAX_MESSAGE, Errno::EMSGSIZE)?;
+    let to = match to {
+        Some(at) => Some(socket::lookup(&path(at)?)?),
+        None => None,
+    };
+    let dontwait = flags & MSG_DONTWAIT != 0 || file.flags & open_flags::O_NONBLOCK != 0;
+    socket.send(&data, to, dontwait, caller_ucred())
+}
+
+pub(super) fn recv_from(
+    fd: Fd,
+    buf: UserSlice,
+    flags: usize,
+    from: Option<UserPtr<Ucred>>,
+) -> Result<usize, Errno> {
+    let (file, socket) = socket_of(fd)?;
+    let dontwait = flags & MSG_DONTWAIT != 0 || file.flags & open_flags::O_NONBLOCK != 0;
+    let buf = buf.truncated(MAX_MESSAGE);
+    let mut bounce = alloc::vec![0; buf.len()];
+    let (n, sender) = socket.recv(&mut bounce, dontwait)?;
+    uaccess::write_bytes(buf, &bounce[..n])?;
+    if let Some(from) = from {
+        uaccess::write(from, &sender)?;
+    }
+    Ok(n)
+}
+
+pub(super) fn peer_cred(fd: Fd, out: UserPtr<Ucred>) -> Result<usize, Errno> {
+    let cred = socket_of(fd)?.1.peer_cred()?;
+    uaccess::write(out, &cred).map(|()| 0)
+}
+
+pub(super) fn set_nonblock(fd: Fd, on: bool) -> Result<usize, Errno> {
+    socket_of(fd)?.1.set_nonblocking(on);
+    Ok(0)
 }
 
 /// Fills in `revents` for every entry; returns how many have any.
@@ -135,13 +124,13 @@ fn evaluate(entries: &mut [PollFd]) -> usize {
         if entry.fd < 0 {
             continue;
         }
-        let Ok(file) = get(entry.fd as usize) else {
+        let Ok(file) = fs::file(entry.fd as usize) else {
             entry.revents = POLLNVAL;
             ready += 1;
             continue;
         };
         let (readable, writable, hung_up) = match &file.object {
-            FileObject::Socket(socket) => socket.readiness(),
+            FileObject::Stream(stream) => stream.readiness(),
             FileObject::Device(fs::DEV_CONSOLE) => (fs::console::has_input(), true, false),
             FileObject::Device(fs::DEV_INITCTL) => (fs::initctl::has_message(), true, false),
             FileObject::Device(fs::DEV_LITEIPC) => {
@@ -165,17 +154,13 @@ fn evaluate(entries: &mut [PollFd]) -> usize {
     ready
 }
 
-fn poll(fds: usize, nfds: usize, timeout_ms: isize) -> Result<usize, Errno> {
+pub(super) fn poll(fds: UserPtr<PollFd>, nfds: usize, timeout_ms: i64) -> Result<usize, Errno> {
     if nfds > MAX_POLL_FDS {
         return Err(Errno::EINVAL);
     }
+    let entry = |i: usize| fds.offset(i).ok_or(Errno::EFAULT);
     let mut entries: Vec<PollFd> = (0..nfds)
-        .map(|i| {
-            user::read_struct::<PollFd>(
-                fds.checked_add(i * size_of::<PollFd>())
-                    .ok_or(Errno::EFAULT)?,
-            )
-        })
+        .map(|i| uaccess::read(entry(i)?))
         .collect::<Result<_, _>>()?;
     let deadline = (timeout_ms >= 0).then(|| {
         time::now().saturating_add(time::ns_to_ticks(
@@ -185,18 +170,14 @@ fn poll(fds: usize, nfds: usize, timeout_ms: isize) -> Result<usize, Errno> {
     let mut ready = evaluate(&mut entries);
     if ready == 0 && timeout_ms != 0 {
         let mut probe = entries.clone();
-        let reason = crate::poll::wait_while(deadline, || evaluate(&mut probe) == 0);
+        let reason = fs::poll::wait_while(deadline, || evaluate(&mut probe) == 0);
         if reason == WakeReason::Interrupted {
             return Err(Errno::EINTR);
         }
         ready = evaluate(&mut entries);
     }
-    for (i, entry) in entries.iter().enumerate() {
-        user::write_struct(
-            fds.checked_add(i * size_of::<PollFd>())
-                .ok_or(Errno::EFAULT)?,
-            entry,
-        )?;
+    for (i, polled) in entries.iter().enumerate() {
+        uaccess::write(entry(i)?, polled)?;
     }
     Ok(ready)
 }

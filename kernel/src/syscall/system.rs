@@ -1,122 +1,116 @@
 //! Path operations (mkdir, rmdir, unlink, chmod, chown, stat, mount) and system calls about
-//! the machine (reboot, host name, kernel log).
+//! the machine (reboot, host name, kernel log, memory statistics).
 
-use super::user;
 use crate::fs;
+use crate::mm::uaccess::{self, UserPtr, UserSlice};
 use crate::proc;
 use crate::sync::IrqSafeMutex;
-use abi::syscall::{
-    MAX_HOSTNAME, MAX_PATH, MountRequest, REBOOT_POWER_OFF, REBOOT_RESTART, UserStr,
-};
-use abi::{Errno, Sysno};
+use abi::Errno;
+use abi::syscall::{MAX_HOSTNAME, MAX_PATH, MemInfo, MountRequest, Stat};
 use alloc::string::String;
-use kcore::vfs::NodeKind;
-use log::{info, warn};
+use kcore::syscall::RebootMode;
+use log::warn;
 
 static HOSTNAME: IrqSafeMutex<String> = IrqSafeMutex::new(String::new());
 
-fn path(ptr: usize, len: usize) -> Result<String, Errno> {
-    user::read_string(UserStr { ptr, len }, MAX_PATH)
+/// Longest `mount` filesystem type name.
+const MAX_FSTYPE: usize = 32;
+/// Most kernel log bytes one `dmesg` returns.
+const MAX_DMESG: usize = 64 * 1024;
+
+fn path(slice: UserSlice) -> Result<String, Errno> {
+    uaccess::read_string(slice, MAX_PATH)
 }
 
-pub fn handle(sysno: Sysno, args: [usize; 6]) -> Result<usize, Errno> {
-    let cred = proc::current_cred();
-    match sysno {
-        Sysno::Mkdir => {
-            let path = path(args[0], args[1])?;
-            fs::with_vfs(|vfs| vfs.mkdir(&path, args[2] as u32 & 0o7777, cred)).map(|_| 0)
-        }
-        Sysno::Rmdir => {
-            let path = path(args[0], args[1])?;
-            fs::with_vfs(|vfs| vfs.rmdir(&path, cred)).map(|()| 0)
-        }
-        Sysno::Unlink => {
-            let path = path(args[0], args[1])?;
-            fs::with_vfs(|vfs| vfs.unlink(&path, cred)).map(|()| 0)
-        }
-        Sysno::Chmod => {
-            let path = path(args[0], args[1])?;
-            fs::with_vfs(|vfs| vfs.chmod(&path, args[2] as u32 & 0o7777, cred)).map(|()| 0)
-        }
-        Sysno::Chown => {
-            let path = path(args[0], args[1])?;
-            fs::with_vfs(|vfs| vfs.chown(&path, args[2] as u32, args[3] as u32, cred)).map(|()| 0)
-        }
-        Sysno::Stat => {
-            let path = path(args[0], args[1])?;
-            let stat =
-                fs::with_vfs(|vfs| vfs.lookup_as(&path, cred).and_then(|ino| vfs.stat(ino)))?;
-            user::write_struct(args[2], &stat).map(|()| 0)
-        }
-        Sysno::Mount => mount(args[0]),
-        Sysno::Reboot => reboot(args[0]),
-        Sysno::SetHostname => {
-            if cred.uid != 0 {
-                return Err(Errno::EPERM);
-            }
-            let name = user::read_string(
-                UserStr {
-                    ptr: args[0],
-                    len: args[1],
-                },
-                MAX_HOSTNAME,
-            )?;
-            *HOSTNAME.lock() = name;
-            Ok(0)
-        }
-        Sysno::GetHostname => {
-            let name = HOSTNAME.lock().clone();
-            let n = name.len().min(args[1]);
-            user::write_bytes(args[0], &name.as_bytes()[..n])?;
-            Ok(name.len())
-        }
-        Sysno::Dmesg => {
-            let log = crate::console::recent_log(args[1].min(64 * 1024));
-            user::write_bytes(args[0], &log)?;
-            Ok(log.len())
-        }
-        _ => Err(Errno::ENOSYS),
-    }
+/// Permission bits of a mode argument (the file type bits are not the caller's to set).
+fn permissions(mode: u32) -> u32 {
+    mode & 0o7777
 }
 
-/// Everything lives in RAM, so `tmpfs`/`ramfs` mounts only need an existing directory.
-fn mount(request: usize) -> Result<usize, Errno> {
-    let request: MountRequest = user::read_struct(request)?;
-    let target = user::read_string(request.target, MAX_PATH)?;
-    let fstype = user::read_string(request.fstype, 32)?;
-    if proc::current_cred().uid != 0 {
-        return Err(Errno::EPERM);
-    }
-    let kind = fs::with_vfs(|vfs| vfs.lookup(&target).and_then(|ino| vfs.kind(ino)))?;
-    if kind != NodeKind::Dir {
-        return Err(Errno::ENOTDIR);
-    }
-    match fstype.as_str() {
-        "tmpfs" | "ramfs" => {
-            info!(target: "fs", "mounted {fstype} on {target}");
-            Ok(0)
-        }
-        _ => {
-            warn!(target: "fs", "mount of {fstype} on {target}: no such filesystem here");
-            Err(Errno::ENODEV)
-        }
-    }
+pub(super) fn mkdir(at: UserSlice, mode: u32) -> Result<usize, Errno> {
+    let (path, cred) = (path(at)?, proc::current_cred());
+    fs::with_vfs(|vfs| vfs.mkdir(&path, permissions(mode), cred)).map(|_| 0)
 }
 
-fn reboot(mode: usize) -> Result<usize, Errno> {
+pub(super) fn rmdir(at: UserSlice) -> Result<usize, Errno> {
+    let (path, cred) = (path(at)?, proc::current_cred());
+    fs::with_vfs(|vfs| vfs.rmdir(&path, cred)).map(|()| 0)
+}
+
+pub(super) fn unlink(at: UserSlice) -> Result<usize, Errno> {
+    let (path, cred) = (path(at)?, proc::current_cred());
+    fs::with_vfs(|vfs| vfs.unlink(&path, cred)).map(|()| 0)
+}
+
+pub(super) fn chmod(at: UserSlice, mode: u32) -> Result<usize, Errno> {
+    let (path, cred) = (path(at)?, proc::current_cred());
+    fs::with_vfs(|vfs| vfs.chmod(&path, permissions(mode), cred)).map(|()| 0)
+}
+
+pub(super) fn chown(at: UserSlice, uid: u32, gid: u32) -> Result<usize, Errno> {
+    let (path, cred) = (path(at)?, proc::current_cred());
+    fs::with_vfs(|vfs| vfs.chown(&path, uid, gid, cred)).map(|()| 0)
+}
+
+pub(super) fn stat(at: UserSlice, out: UserPtr<Stat>) -> Result<usize, Errno> {
+    let (path, cred) = (path(at)?, proc::current_cred());
+    let stat = fs::with_vfs(|vfs| vfs.lookup_as(&path, cred).and_then(|ino| vfs.stat(ino)))?;
+    uaccess::write(out, &stat).map(|()| 0)
+}
+
+pub(super) fn mount(at: UserPtr<MountRequest>) -> Result<usize, Errno> {
+    let request = uaccess::read(at)?;
+    let target = uaccess::read_string(uaccess::user_str(request.target)?, MAX_PATH)?;
+    let fstype = uaccess::read_string(uaccess::user_str(request.fstype)?, MAX_FSTYPE)?;
+    fs::mount(&target, &fstype, proc::current_cred()).map(|()| 0)
+}
+
+pub(super) fn reboot(mode: RebootMode) -> Result<usize, Errno> {
     if proc::current_cred().uid != 0 {
         return Err(Errno::EPERM);
     }
     let pid = crate::sched::current_pid();
     match mode {
-        REBOOT_POWER_OFF => {
+        RebootMode::PowerOff => {
             warn!(target: "kernel", "power off requested by pid {pid}");
             crate::power::power_off()
         }
-        REBOOT_RESTART => {
+        RebootMode::Restart => {
             warn!(target: "kernel", "restart requested by pid {pid}");
             crate::power::reboot()
         }
-        _ => Err(Errno::EINVAL),
     }
+}
+
+pub(super) fn set_hostname(name: UserSlice) -> Result<usize, Errno> {
+    if proc::current_cred().uid != 0 {
+        return Err(Errno::EPERM);
+    }
+    *HOSTNAME.lock() = uaccess::read_string(name, MAX_HOSTNAME)?;
+    Ok(0)
+}
+
+pub(super) fn get_hostname(buf: UserSlice) -> Result<usize, Errno> {
+    let name = HOSTNAME.lock().clone();
+    let n = name.len().min(buf.len());
+    uaccess::write_bytes(buf, &name.as_bytes()[..n])?;
+    Ok(name.len())
+}
+
+pub(super) fn dmesg(buf: UserSlice) -> Result<usize, Errno> {
+    let log = crate::console::recent_log(buf.len().min(MAX_DMESG));
+    uaccess::write_bytes(buf, &log)?;
+    Ok(log.len())
+}
+
+pub(super) fn meminfo(out: UserPtr<MemInfo>) -> Result<usize, Errno> {
+    let (free, total) = crate::mm::frame::stats();
+    let (heap_used, heap_free) = crate::mm::heap::stats();
+    let info = MemInfo {
+        total_frames: total as u64,
+        free_frames: free as u64,
+        heap_used: heap_used as u64,
+        heap_free: heap_free as u64,
+    };
+    uaccess::write(out, &info).map(|()| 0)
 }

@@ -1,7 +1,7 @@
 //! Exceptions: a deliberate bad access is caught, decoded and survived.
 
 use crate::arch::fault::probe_read_u64;
-use crate::mm::layout::KSTACK_BASE;
+use crate::arch::layout::KSTACK_BASE;
 use crate::{kassert, kassert_eq, ktest};
 use kcore::esr::{Esr, ExceptionClass, FaultKind};
 

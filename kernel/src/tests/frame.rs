@@ -1,24 +1,41 @@
-//! The global frame allocator on real RAM.
+//! The global frame allocator on real RAM: owned frames free themselves, hand-over to a
+//! table is explicit, and frame memory is reached only through its owner.
 
-use crate::mm::{frame, paging};
+use crate::mm::frame::{self, Frame, Frames};
+use crate::mm::paging;
 use crate::{kassert, kassert_eq, ksome, ktest};
 use alloc::vec::Vec;
-use kcore::{PAGE_SIZE, PhysAddr};
+use kcore::PAGE_SIZE;
 
 ktest!(
-    fn alloc_gives_distinct_frames_and_free_restores_count() {
+    fn frames_are_distinct_and_free_themselves_when_dropped() {
         let (free_before, _) = frame::stats();
         let mut frames = Vec::new();
         for _ in 0..64 {
-            let pa = ksome!(frame::alloc(), "out of frames");
+            let frame = ksome!(Frame::alloc_zeroed(), "out of frames");
+            let pa = frame.pa();
             kassert!(pa.as_u64() % PAGE_SIZE as u64 == 0, "{pa} not page aligned");
-            kassert!(!frames.contains(&pa), "{pa} handed out twice");
-            frames.push(pa);
+            kassert!(
+                frames.iter().all(|f: &Frame| f.pa() != pa),
+                "{pa} handed out twice"
+            );
+            frames.push(frame);
         }
         kassert_eq!(frame::stats().0, free_before - 64);
-        for pa in frames {
-            frame::free(pa);
-        }
+        drop(frames);
+        kassert_eq!(frame::stats().0, free_before);
+        Ok(())
+    }
+);
+
+ktest!(
+    fn a_frame_given_up_stays_allocated_until_taken_back() {
+        let (free_before, _) = frame::stats();
+        let pa = ksome!(Frame::alloc_zeroed(), "out of frames").into_raw();
+        kassert_eq!(frame::stats().0, free_before - 1);
+        // SAFETY: `pa` came from `into_raw` just above and nothing else holds it.
+        #[allow(unsafe_code, reason = "takes back the frame this test gave up")]
+        drop(unsafe { Frame::from_raw(pa) });
         kassert_eq!(frame::stats().0, free_before);
         Ok(())
     }
@@ -29,13 +46,14 @@ ktest!(
         let (start, end) = paging::image_phys_range();
         let mut frames = Vec::new();
         for _ in 0..512 {
-            match frame::alloc() {
-                Some(pa) => {
+            match Frame::alloc_zeroed() {
+                Some(frame) => {
+                    let pa = frame.pa();
                     kassert!(
                         pa < start || pa >= end,
                         "{pa} lies inside the kernel image {start}..{end}"
                     );
-                    frames.push(pa);
+                    frames.push(frame);
                 }
                 None => break,
             }
@@ -45,32 +63,35 @@ ktest!(
             "only {} frames available",
             frames.len()
         );
-        frames.into_iter().for_each(frame::free);
         Ok(())
     }
 );
 
 ktest!(
-    fn zeroed_frames_read_back_zero() {
-        let pa = ksome!(frame::alloc_zeroed(), "out of frames");
-        let va = paging::phys_to_virt(pa).as_u64();
-        for offset in (0..PAGE_SIZE as u64).step_by(512) {
-            kassert_eq!(crate::arch::fault::probe_read_u64(va + offset), Ok(0));
-        }
-        frame::free(pa);
+    fn frames_start_zeroed_and_keep_what_is_written() {
+        let frame = ksome!(Frame::alloc_zeroed(), "out of frames");
+        let mut page = alloc::vec![0xAAu8; PAGE_SIZE];
+        kassert!(frame.read(0, &mut page).is_ok());
+        kassert!(page.iter().all(|&b| b == 0), "a fresh frame is not zeroed");
+        kassert!(frame.write(4090, b"abcdef").is_ok());
+        let mut tail = [0u8; 6];
+        kassert!(frame.read(4090, &mut tail).is_ok());
+        kassert_eq!(&tail, b"abcdef");
+        // Past the frame's end: refused, nothing written.
+        kassert!(frame.write(4091, b"abcdef").is_err());
+        kassert!(frame.read(usize::MAX, &mut tail).is_err());
         Ok(())
     }
 );
 
 ktest!(
-    fn contiguous_allocation_is_aligned() {
+    fn contiguous_frames_are_aligned_and_freed_together() {
         let (free_before, _) = frame::stats();
-        let pa = ksome!(frame::alloc_contiguous(16, 16), "no 16 contiguous frames");
-        kassert_eq!(pa.as_u64() % (16 * PAGE_SIZE as u64), 0);
+        let block = ksome!(Frames::alloc_contiguous(16, 16), "no 16 contiguous frames");
+        kassert_eq!(block.start().as_u64() % (16 * PAGE_SIZE as u64), 0);
+        kassert_eq!(block.count(), 16);
         kassert_eq!(frame::stats().0, free_before - 16);
-        for i in 0..16u64 {
-            frame::free(PhysAddr(pa.as_u64() + i * PAGE_SIZE as u64));
-        }
+        drop(block);
         kassert_eq!(frame::stats().0, free_before);
         Ok(())
     }

@@ -6,4 +6,5 @@ mod heap;
 mod paging;
 mod sched;
 mod socket;
+mod syscall;
 mod timer;

@@ -1,65 +1,75 @@
-//! Kernel page tables on the live MMU: mapping, unmapping with TLB invalidation, W^X,
-//! guard pages.
-
-#![allow(
-    unsafe_code,
-    reason = "tests write test patterns into frames through raw pointers"
-)]
+//! Kernel page tables on the live MMU: mapping, unmapping with TLB invalidation, owned
+//! frames going back on unmap, W^X, guard pages.
 
 use crate::arch::fault::probe_read_u64;
-use crate::mm::layout::{MMIO_AREA_SIZE, MMIO_BASE};
-use crate::mm::{frame, kstack::KernelStack, paging};
+use crate::arch::layout::{MMIO_AREA_SIZE, MMIO_BASE};
+use crate::mm::frame::{self, Frame};
+use crate::mm::{kstack::KernelStack, linear, mmio, paging};
 use crate::{kassert, kassert_eq, ksome, ktest};
-use kcore::pagetable::Attrs;
-use kcore::{PAGE_SIZE, PhysAddr, VirtAddr};
+use kcore::{PAGE_SIZE, PhysRange, VirtAddr};
 
 /// A kernel VA nothing else uses: the top of the device area.
 const TEST_VA: u64 = MMIO_BASE + MMIO_AREA_SIZE - 0x10_0000;
 
-fn fill(pa: PhysAddr, value: u64) {
-    let ptr = paging::phys_to_virt(pa).as_u64() as *mut u64;
-    for i in 0..PAGE_SIZE / 8 {
-        // SAFETY: `pa` is a frame this test owns; the linear map covers it.
-        unsafe { ptr.add(i).write_volatile(value) };
+fn filled(value: u64) -> Option<Frame> {
+    let frame = Frame::alloc_zeroed()?;
+    for offset in (0..PAGE_SIZE).step_by(8) {
+        frame.write(offset, &value.to_le_bytes()).ok()?;
     }
+    Some(frame)
 }
 
 ktest!(
     fn map_read_unmap_remap_sees_new_frame() {
-        let first = ksome!(frame::alloc(), "out of frames");
-        let second = ksome!(frame::alloc(), "out of frames");
-        fill(first, 0x1111_1111_1111_1111);
-        fill(second, 0x2222_2222_2222_2222);
+        let (free_before, _) = frame::stats();
+        let first = ksome!(filled(0x1111_1111_1111_1111), "out of frames");
+        let second = ksome!(filled(0x2222_2222_2222_2222), "out of frames");
+        let first_pa = first.pa();
         let va = VirtAddr(TEST_VA);
         kassert!(
             probe_read_u64(TEST_VA).is_err(),
             "test VA mapped before the test"
         );
-        kassert!(paging::map_kernel(va, first, PAGE_SIZE as u64, Attrs::KERNEL_RO).is_ok());
+        kassert!(paging::map_kernel_frame(va, first).is_ok());
         kassert_eq!(probe_read_u64(TEST_VA + 8), Ok(0x1111_1111_1111_1111));
-        kassert_eq!(paging::translate_kernel(va).map(|(pa, _)| pa), Some(first));
-        kassert!(paging::unmap_kernel(va, PAGE_SIZE as u64).is_ok());
+        kassert_eq!(
+            paging::translate_kernel(va).map(|(pa, _)| pa),
+            Some(first_pa)
+        );
+        let back = ksome!(
+            paging::unmap_kernel_frame(va).ok().flatten(),
+            "frame not returned"
+        );
+        kassert_eq!(back.pa(), first_pa);
         kassert!(
             probe_read_u64(TEST_VA + 8).is_err(),
             "still readable after unmap: stale TLB entry"
         );
-        kassert!(paging::map_kernel(va, second, PAGE_SIZE as u64, Attrs::KERNEL_RO).is_ok());
+        kassert!(paging::map_kernel_frame(va, second).is_ok());
         kassert_eq!(probe_read_u64(TEST_VA + 8), Ok(0x2222_2222_2222_2222));
-        kassert!(paging::unmap_kernel(va, PAGE_SIZE as u64).is_ok());
-        frame::free(first);
-        frame::free(second);
+        drop(back);
+        drop(paging::unmap_kernel_frame(va));
+        kassert_eq!(frame::stats().0, free_before, "a frame leaked");
         Ok(())
     }
 );
 
 ktest!(
-    fn double_map_is_refused() {
-        let pa = ksome!(frame::alloc(), "out of frames");
+    fn double_map_is_refused_and_frees_the_refused_frame() {
+        let (free_before, _) = frame::stats();
         let va = VirtAddr(TEST_VA + 0x1000);
-        kassert!(paging::map_kernel(va, pa, PAGE_SIZE as u64, Attrs::KERNEL_RW).is_ok());
-        kassert!(paging::map_kernel(va, pa, PAGE_SIZE as u64, Attrs::KERNEL_RW).is_err());
-        kassert!(paging::unmap_kernel(va, PAGE_SIZE as u64).is_ok());
-        frame::free(pa);
+        let frame = ksome!(Frame::alloc_zeroed(), "out of frames");
+        kassert!(paging::map_kernel_frame(va, frame).is_ok());
+        let (free_mapped, _) = frame::stats(); // the frame and any new table pages
+        let other = ksome!(Frame::alloc_zeroed(), "out of frames");
+        kassert!(paging::map_kernel_frame(va, other).is_err());
+        kassert_eq!(frame::stats().0, free_mapped, "the refused frame was kept");
+        drop(paging::unmap_kernel_frame(va));
+        kassert_eq!(
+            frame::stats().0,
+            free_before,
+            "a frame or table page leaked"
+        );
         Ok(())
     }
 );
@@ -87,7 +97,7 @@ ktest!(
             !data_attrs.exec && data_attrs.write,
             "data is {data_attrs:?}"
         );
-        let alias = paging::phys_to_virt(paging::kimage_to_phys(text));
+        let alias = linear::phys_to_virt(linear::kimage_to_phys(text));
         let (_, alias_attrs) = ksome!(
             paging::translate_kernel(alias),
             "linear alias of text unmapped"
@@ -119,6 +129,7 @@ ktest!(
 
 ktest!(
     fn boot_stack_has_a_guard() {
+        #[allow(unsafe_code, reason = "linker symbols: only their addresses are used")]
         unsafe extern "C" {
             static __boot_stack_guard: u8;
             static __boot_stack_bottom: u8;
@@ -131,6 +142,20 @@ ktest!(
             "page under the boot stack is mapped"
         );
         kassert!(probe_read_u64(bottom).is_ok());
+        Ok(())
+    }
+);
+
+ktest!(
+    fn ram_is_never_mapped_as_a_device() {
+        let frame = ksome!(Frame::alloc_zeroed(), "out of frames");
+        let ram = PhysRange::new(frame.pa().as_u64(), PAGE_SIZE as u64);
+        kassert!(
+            mmio::map::<u64>(ram).is_err(),
+            "a frame was mapped as device registers"
+        );
+        let straddling = PhysRange::new(frame.pa().as_u64() - PAGE_SIZE as u64 / 2, 4096);
+        kassert!(mmio::map_region(straddling).is_err());
         Ok(())
     }
 );

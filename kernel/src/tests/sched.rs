@@ -1,7 +1,7 @@
-//! The scheduler on the target: priority order, preemption latency, RR slices, FIFO,
-//! priority inheritance and thread teardown.
+//! The scheduler on the target: priority order, preemption latency, RR slices, FIFO and
+//! thread teardown.
 
-use crate::sched::{self, KMutex, Policy, Priority};
+use crate::sched::{self, Policy, Priority};
 use crate::sync::IrqSafeMutex;
 use crate::time;
 use crate::{kassert, kassert_eq, ksome, ktest};
@@ -176,61 +176,6 @@ ktest!(
         let _ = sched::join(second);
         kassert_eq!(FIRST_SAW_SECOND.load(Ordering::SeqCst), 0);
         kassert_eq!(COUNTERS[1].load(Ordering::SeqCst), 1);
-        Ok(())
-    }
-);
-
-static LOCK: KMutex<u64> = KMutex::new(0);
-static HIGH_DONE: AtomicU64 = AtomicU64::new(0);
-static MEDIUM_DONE: AtomicU64 = AtomicU64::new(0);
-
-extern "C" fn low_holds_lock(_: usize) {
-    let mut guard = LOCK.lock();
-    spin_for_ms(20);
-    *guard += 1;
-}
-
-extern "C" fn medium_spins(_: usize) {
-    spin_for_ms(60);
-    MEDIUM_DONE.store(time::now(), Ordering::SeqCst);
-}
-
-extern "C" fn high_wants_lock(_: usize) {
-    *LOCK.lock() += 1;
-    HIGH_DONE.store(time::now(), Ordering::SeqCst);
-}
-
-ktest!(
-    fn mutex_owner_inherits_waiter_priority() {
-        let low = ksome!(
-            sched::spawn_kernel_thread("low", prio(30), Policy::RoundRobin, low_holds_lock, 0).ok(),
-            "spawn"
-        );
-        sched::sleep_until(time::now() + time::ns_to_ticks(5_000_000)); // low takes the lock
-        let medium = ksome!(
-            sched::spawn_kernel_thread("medium", prio(20), Policy::RoundRobin, medium_spins, 0)
-                .ok(),
-            "spawn"
-        );
-        let high = ksome!(
-            sched::spawn_kernel_thread("high", prio(10), Policy::RoundRobin, high_wants_lock, 0)
-                .ok(),
-            "spawn"
-        );
-        for tid in [high, medium, low] {
-            let _ = sched::join(tid);
-        }
-        // Without inheritance the medium thread would starve the lock holder for 60 ms.
-        let (high_done, medium_done) = (
-            HIGH_DONE.load(Ordering::SeqCst),
-            MEDIUM_DONE.load(Ordering::SeqCst),
-        );
-        kassert!(
-            high_done < medium_done,
-            "high finished {} ticks after medium",
-            high_done.saturating_sub(medium_done)
-        );
-        kassert_eq!(*LOCK.lock(), 2);
         Ok(())
     }
 );

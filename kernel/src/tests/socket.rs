@@ -1,8 +1,9 @@
 //! Local sockets: message boundaries, full buffers, poll wake-ups, peer death, naming.
 
+use crate::fs::poll;
+use crate::ipc::socket::{Kind, Socket};
 use crate::sched::{self, Policy, Priority, WakeReason};
-use crate::socket::{Kind, Socket};
-use crate::{kassert, kassert_eq, ksome, ktest, poll, time};
+use crate::{kassert, kassert_eq, ksome, ktest, time};
 use abi::Errno;
 use abi::socket::{SOCKET_BUFFER, Ucred};
 use alloc::sync::Arc;
@@ -214,7 +215,10 @@ ktest!(
             uid: 5,
             gid: 6,
         };
-        let target = ksome!(crate::socket::lookup("/dev/socket/t-dgram").ok(), "lookup");
+        let target = ksome!(
+            crate::ipc::socket::lookup("/dev/socket/t-dgram").ok(),
+            "lookup"
+        );
         kassert_eq!(
             sender.send(b"one", Some(target.clone()), false, from),
             Ok(3)

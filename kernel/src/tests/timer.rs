@@ -72,3 +72,27 @@ ktest!(
         Ok(())
     }
 );
+
+// What boot used to check on every boot: five consecutive 10 ms one-shot sleeps, each
+// ended by its own timer interrupt, no earlier than its deadline and in order.
+ktest!(
+    fn five_consecutive_sleeps_wake_in_order_at_their_deadlines() {
+        const SLEEPS: u64 = 5;
+        const PERIOD_NS: u64 = 10_000_000;
+        let start = time::now();
+        let mut last = start;
+        for n in 1..=SLEEPS {
+            let deadline = start + time::ns_to_ticks(n * PERIOD_NS);
+            kassert_eq!(sched::sleep_until(deadline), WakeReason::TimedOut);
+            let woke = time::now();
+            kassert!(
+                woke >= deadline,
+                "sleep {n} woke {} ticks early",
+                deadline - woke
+            );
+            kassert!(woke > last, "sleep {n} did not advance the clock");
+            last = woke;
+        }
+        Ok(())
+    }
+);

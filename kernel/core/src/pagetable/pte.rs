@@ -1,8 +1,10 @@
 //! VMSAv8-64 stage-1 descriptor encoding for the 4 KiB granule (Arm ARM D8.3, "Translation table
 //! descriptor formats"), and the `MAIR_EL1` value its attribute indices refer to (D19.2 MAIR_EL1).
 //!
-//! Only the fields this kernel uses are modelled: AttrIndx, AP[2:1], SH, AF, nG, PXN, UXN. The
-//! Contiguous bit, DBM and the hierarchical table attributes are always 0.
+//! Only the fields this kernel uses are modelled: AttrIndx, AP[2:1], SH, AF, nG, PXN, UXN, and
+//! one of the bits the MMU ignores (\[58:55\], "reserved for software use"), which records that
+//! the mapping owns its frame. The Contiguous bit, DBM and the hierarchical table attributes
+//! are always 0.
 
 use crate::addr::PhysAddr;
 
@@ -45,6 +47,8 @@ const NG: u64 = 1 << 11;
 const PXN: u64 = 1 << 53;
 /// Unprivileged execute-never (bit 54).
 const UXN: u64 = 1 << 54;
+/// Software bit 55 (ignored by the MMU): the mapping owns its frame.
+const SW_OWNS_FRAME: u64 = 1 << 55;
 /// Output address bits [47:12] of a page, block or table descriptor.
 pub(super) const ADDR_MASK: u64 = 0x0000_FFFF_FFFF_F000;
 /// Every attribute bit of a leaf: lower attributes [11:2] and upper attributes [63:50]. Copied
@@ -95,6 +99,9 @@ pub struct Attrs {
     pub user: bool,
     /// Global (nG = 0): shared by every ASID. Kernel mappings are global, user ones are not.
     pub global: bool,
+    /// The mapping owns its frame: whoever removes it frees the frame. Kept in a software bit
+    /// of the descriptor; the MMU ignores it.
+    pub owns_frame: bool,
 }
 
 impl Attrs {
@@ -121,6 +128,7 @@ impl Attrs {
             exec,
             user: false,
             global: true,
+            owns_frame: false,
         }
     }
 
@@ -132,6 +140,15 @@ impl Attrs {
             exec,
             user: true,
             global: false,
+            owns_frame: false,
+        }
+    }
+
+    /// The same attributes for a mapping that owns its frame.
+    pub const fn owning(self) -> Attrs {
+        Attrs {
+            owns_frame: true,
+            ..self
         }
     }
 
@@ -167,6 +184,9 @@ pub fn encode_leaf(pa: PhysAddr, attrs: Attrs, level: u8) -> u64 {
     if !attrs.global {
         desc |= NG;
     }
+    if attrs.owns_frame {
+        desc |= SW_OWNS_FRAME;
+    }
     let exec = attrs.exec && !attrs.write && attrs.mem != MemType::Device;
     desc |= match (exec, attrs.user) {
         (true, false) => UXN,
@@ -191,6 +211,7 @@ pub fn decode_attrs(desc: u64) -> Attrs {
         exec: desc & never == 0,
         user,
         global: desc & NG == 0,
+        owns_frame: desc & SW_OWNS_FRAME != 0,
     }
 }
 
@@ -228,6 +249,20 @@ mod tests {
             pxn: d & (1 << 53) != 0,
             uxn: d & (1 << 54) != 0,
         }
+    }
+
+    #[test]
+    fn frame_ownership_is_a_software_bit_only() {
+        let plain = encode_leaf(ADDR, Attrs::USER_RW, 3);
+        let owning = encode_leaf(ADDR, Attrs::USER_RW.owning(), 3);
+        assert_eq!(owning ^ plain, 1 << 55, "only bit 55 differs");
+        assert!(decode_attrs(owning).owns_frame);
+        assert!(!decode_attrs(plain).owns_frame);
+        assert_eq!(
+            LEAF_ATTR_MASK & (1 << 55),
+            1 << 55,
+            "kept when a block is split"
+        );
     }
 
     #[test]
@@ -323,6 +358,8 @@ mod tests {
                 mem: MemType::NormalNonCacheable,
                 ..Attrs::KERNEL_RW
             },
+            Attrs::USER_RW.owning(),
+            Attrs::KERNEL_RW.owning(),
         ] {
             for level in 1..=3 {
                 let d = encode_leaf(ADDR, a, level);

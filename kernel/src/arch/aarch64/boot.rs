@@ -8,7 +8,7 @@
 //! enables the MMU and jumps to `kernel_main` at its link address. With the MMU off all memory
 //! is Device memory, so this code does only aligned, non-SIMD stores.
 
-use crate::mm::layout::{BLOCK_2M, FDT_BOOT_VA, KIMAGE_BASE};
+use crate::arch::layout::{BLOCK_2M, FDT_BOOT_VA, KIMAGE_BASE};
 use kcore::pagetable::MAIR_EL1_VALUE;
 
 /// Descriptor for a 2 MiB or 1 GiB block of normal, inner-shareable, accessed memory.

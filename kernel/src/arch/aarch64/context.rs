@@ -5,6 +5,10 @@
 //! caller or lives in the trap frame on the thread's kernel stack. FP/SIMD registers hold
 //! only user state (the kernel is built softfloat), so they are switched lazily by the
 //! scheduler with [`fp_save`] / [`fp_restore`].
+//!
+//! A new thread first runs the scheduler's start hook and a kernel thread whose entry
+//! returns ends in its exit hook: both are [`ThreadHooks`] the scheduler hands over with
+//! each new context, kept in callee-saved registers until the first switch to the thread.
 
 use super::vectors::TrapFrame;
 
@@ -22,6 +26,15 @@ pub struct Context {
     sp: u64,
     /// TPIDR_EL0, the user thread pointer.
     tpidr_el0: u64,
+}
+
+/// What the scheduler runs around a new thread's own code.
+#[derive(Clone, Copy, Debug)]
+pub struct ThreadHooks {
+    /// Runs first on every new thread (kernel or user), with IRQs masked.
+    pub on_start: extern "C" fn(),
+    /// Where a kernel thread whose entry function returned goes; never returns.
+    pub on_kernel_return: extern "C" fn() -> !,
 }
 
 /// The user-visible FP/SIMD state.
@@ -66,19 +79,20 @@ switch_context_asm:
     msr     tpidr_el0, x10
     ret
 
-// New kernel thread: x19 = entry, x20 = argument. Runs with IRQs enabled.
+// New kernel thread: x19 = entry, x20 = argument, x21 = start hook, x22 = return hook.
+// The body runs with IRQs enabled.
 .global kernel_thread_entry
 kernel_thread_entry:
-    bl      thread_start_hook
+    blr     x21
     msr     daifclr, #2
     mov     x0, x20
     blr     x19
-    bl      kernel_thread_return
+    blr     x22
 
-// New user thread: SP points at its initial trap frame.
+// New user thread: SP points at its initial trap frame, x21 = start hook.
 .global user_thread_entry
 user_thread_entry:
-    bl      thread_start_hook
+    blr     x21
     b       exception_return
 
 .arch_extension fp
@@ -133,41 +147,48 @@ fp_restore_asm:
 "#
 );
 
-#[unsafe(no_mangle)]
-extern "C" fn thread_start_hook() {
-    crate::sched::on_thread_start();
-}
-
-#[unsafe(no_mangle)]
-extern "C" fn kernel_thread_return() -> ! {
-    crate::sched::exit_current(0)
-}
-
 const _: () = assert!(core::mem::size_of::<Context>() == 14 * 8);
 const _: () = assert!(core::mem::offset_of!(FpState, fpcr) == 512);
 
 impl Context {
     /// A kernel thread that starts in `entry(arg)` on the stack ending at `stack_top`.
-    pub fn new_kernel(stack_top: u64, entry: extern "C" fn(usize), arg: usize) -> Self {
+    pub fn new_kernel(
+        stack_top: u64,
+        entry: extern "C" fn(usize),
+        arg: usize,
+        hooks: &ThreadHooks,
+    ) -> Self {
         let mut context = Context {
             sp: stack_top,
             lr: kernel_thread_entry as *const () as u64,
             ..Default::default()
         };
-        context.callee_saved[0] = entry as *const () as u64;
-        context.callee_saved[1] = arg as u64;
+        context.callee_saved = [
+            entry as *const () as u64,
+            arg as u64,
+            hooks.on_start as *const () as u64,
+            hooks.on_kernel_return as *const () as u64,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ];
         context
     }
 
     /// A user thread whose first return to EL0 restores the trap frame at `frame`, which
     /// must lie at the top of its kernel stack.
-    pub fn new_user(frame: *mut TrapFrame, tls: u64) -> Self {
-        Context {
+    pub fn new_user(frame: *mut TrapFrame, tls: u64, hooks: &ThreadHooks) -> Self {
+        let mut context = Context {
             sp: frame as u64,
             lr: user_thread_entry as *const () as u64,
             tpidr_el0: tls,
             ..Default::default()
-        }
+        };
+        context.callee_saved[2] = hooks.on_start as *const () as u64;
+        context
     }
 }
 

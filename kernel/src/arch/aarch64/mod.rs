@@ -4,9 +4,10 @@
 mod boot;
 pub mod context;
 pub mod cpu;
-mod exception;
+pub mod exception;
 pub mod fault;
 pub mod gic_cpuif;
+pub mod layout;
 mod mem;
 pub mod psci;
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! kernel memory (or into a page the user may not write) faults exactly as it would for
 //! the user. Faults resume at a fix-up, and the copy reports how much was left.
 
-use crate::mm::layout::USER_END;
+use crate::arch::layout::USER_END;
 
 unsafe extern "C" {
     fn copy_from_user_asm(dst: *mut u8, src: u64, len: usize) -> usize;
@@ -84,10 +84,20 @@ fn check_range(addr: u64, len: usize) -> Result<(), BadUserAccess> {
 
 /// Copies `dst.len()` bytes from user address `src`.
 pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), BadUserAccess> {
-    check_range(src, dst.len())?;
-    // SAFETY: `dst` is a valid kernel buffer of that length; the user side is accessed only
-    // with unprivileged loads whose faults resume at the fix-up.
-    let left = unsafe { copy_from_user_asm(dst.as_mut_ptr(), src, dst.len()) };
+    // SAFETY: `dst` is a valid, exclusively borrowed kernel buffer of that length.
+    unsafe { copy_from_user_raw(dst.as_mut_ptr(), src, dst.len()) }
+}
+
+/// Copies `len` bytes from user address `src` to kernel memory at `dst`.
+///
+/// # Safety
+/// `dst..dst + len` must be kernel memory the caller may write, not referenced by any Rust
+/// reference for the duration of the call.
+pub unsafe fn copy_from_user_raw(dst: *mut u8, src: u64, len: usize) -> Result<(), BadUserAccess> {
+    check_range(src, len)?;
+    // SAFETY: the caller vouches for the kernel side; the user side is accessed only with
+    // unprivileged loads whose faults resume at the fix-up.
+    let left = unsafe { copy_from_user_asm(dst, src, len) };
     if left == 0 {
         Ok(())
     } else {

@@ -7,7 +7,7 @@
 //! `KSTACK_SHIFT` of SP. Such an overflow switches to the emergency exception stack instead
 //! of faulting again on the guard page (which would recurse forever).
 
-use crate::mm::layout::KSTACK_SHIFT;
+use crate::arch::layout::KSTACK_SHIFT;
 
 /// Bytes of a saved [`TrapFrame`] on the stack.
 pub const TRAP_FRAME_SIZE: usize = core::mem::size_of::<TrapFrame>();

@@ -1,7 +1,8 @@
 //! GICv2 (Arm IHI 0048B): memory-mapped distributor (GICD) and CPU interface (GICC).
 
-use super::{DEFAULT_PRIORITY, FIRST_SPI, InvalidIrq, IrqChip, PRIORITY_MASK, SPURIOUS_FROM};
+use super::{DEFAULT_PRIORITY, FIRST_SPI, PRIORITY_MASK, SPURIOUS_FROM};
 use super::{bit_position, check};
+use crate::drivers::irqchip::{InvalidIrq, IrqChip};
 use crate::drivers::mmio::Mmio;
 use tock_registers::interfaces::{Readable, Writeable};
 use tock_registers::register_bitfields;
@@ -110,8 +111,8 @@ impl GicV2 {
 }
 
 impl IrqChip for GicV2 {
-    fn version(&self) -> u8 {
-        2
+    fn name(&self) -> &'static str {
+        "GICv2"
     }
 
     fn lines(&self) -> u32 {

@@ -2,9 +2,10 @@
 //! (GICR) per CPU for SGIs/PPIs, and the system-register CPU interface (ICC_*_EL1).
 //! The redistributor must be woken (GICR_WAKER) and Group 1 enabled before anything arrives.
 
-use super::{DEFAULT_PRIORITY, FIRST_SPI, InvalidIrq, IrqChip, PRIORITY_MASK, SPURIOUS_FROM};
+use super::{DEFAULT_PRIORITY, FIRST_SPI, PRIORITY_MASK, SPURIOUS_FROM};
 use super::{bit_position, check};
 use crate::arch::gic_cpuif;
+use crate::drivers::irqchip::{InvalidIrq, IrqChip};
 use crate::drivers::mmio::{Mmio, MmioRegion};
 use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 use tock_registers::register_bitfields;
@@ -217,8 +218,8 @@ fn init_cpu_interface() {
 }
 
 impl IrqChip for GicV3 {
-    fn version(&self) -> u8 {
-        3
+    fn name(&self) -> &'static str {
+        "GICv3"
     }
 
     fn lines(&self) -> u32 {

@@ -2,7 +2,7 @@
 //! are freed, callers waiting for its replies fail with ENOENT, and every other process that
 //! could reach a dead handle gets one MT_DEATH_NOTIFY on its IPC thread.
 
-use super::{CMS_READY, Queued, STATE, State};
+use super::state::{CMS_READY, Queued, STATE, State};
 use crate::proc::Pid;
 use crate::sched::Tid;
 use abi::liteipc::*;

@@ -2,10 +2,11 @@
 //! then RECV — upstream's order — and the receive side: the next message for the calling
 //! thread, or the reply it waits for (5 s at most after a request).
 
-use super::{Awaiting, Caller, STATE, State, no_cms, send};
+use super::send;
+use super::state::{Awaiting, Caller, STATE, State, no_cms};
 use crate::arch::cpu;
+use crate::mm::uaccess::{self, UserPtr};
 use crate::sched::{self, WakeReason};
-use crate::syscall::user;
 use crate::time;
 use abi::Errno;
 use abi::liteipc::*;
@@ -13,14 +14,15 @@ use abi::liteipc::*;
 /// The ioctl. Everything up to the receive happens under one lock of the driver state.
 pub(super) fn send_recv(caller: Caller, arg: usize) -> Result<usize, Errno> {
     let mut content = IpcContent::default();
-    user::read_into(arg, &mut content)?;
+    let content_ptr = UserPtr::<IpcContent>::new(arg as u64);
+    uaccess::read_into(content_ptr, &mut content)?;
     // IRQs stay masked from the driver's checks to a possible sleep (see `receive`).
     let irq = cpu::irq_save_disable();
     let received = exchange(caller, &content);
     cpu::irq_restore(irq);
     if let Some(in_msg) = received? {
         content.in_msg = in_msg;
-        user::write_struct(arg, &content)?;
+        uaccess::write(content_ptr, &content)?;
     }
     Ok(0)
 }

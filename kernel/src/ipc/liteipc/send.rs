@@ -1,9 +1,9 @@
 //! SEND: validate a message, place it in the receiver's pool with one copy from the
 //! sender's memory, translate its special objects, and queue it on the receiving thread.
 
-use super::{Awaiting, Caller, HandleEntry, Queued, State, gen_handle};
+use super::state::{Awaiting, Caller, HandleEntry, Queued, State, gen_handle};
+use crate::mm::uaccess::{self, UserPtr, UserSlice};
 use crate::proc;
-use crate::syscall::user;
 use abi::Errno;
 use abi::liteipc::*;
 use alloc::vec::Vec;
@@ -33,7 +33,7 @@ pub(super) struct Outgoing {
 /// Reads and checks the message at user address `msg_addr` into `out` (no side effects).
 /// Filled in place: the header is copied once, straight from user memory.
 pub(super) fn read(out: &mut Outgoing, msg_addr: u64) -> Result<(), Errno> {
-    user::read_into(msg_addr as usize, &mut out.msg)?;
+    uaccess::read_into(UserPtr::new(msg_addr), &mut out.msg)?;
     let msg = &out.msg;
     let data_size = msg.data_size as usize;
     let count = msg.sp_obj_num as usize;
@@ -56,15 +56,13 @@ pub(super) fn read(out: &mut Outgoing, msg_addr: u64) -> Result<(), Errno> {
         return Ok(());
     }
     let offsets = read_offsets(msg, count)?;
-    let objects: Vec<SpecialObj> =
-        offsets
-            .iter()
-            .map(|&off| {
-                user::read_struct::<SpecialObj>(
-                    msg.data.checked_add(off).ok_or(Errno::EFAULT)? as usize
-                )
-            })
-            .collect::<Result<_, _>>()?;
+    let objects: Vec<SpecialObj> = offsets
+        .iter()
+        .map(|&off| {
+            let at = msg.data.checked_add(off).ok_or(Errno::EFAULT)?;
+            uaccess::read(UserPtr::<SpecialObj>::new(at))
+        })
+        .collect::<Result<_, _>>()?;
     let ptr_bytes: usize = objects
         .iter()
         .filter(|o| o.obj_type == obj_type::OBJ_PTR)
@@ -118,12 +116,8 @@ pub(super) fn send(
 }
 
 fn read_offsets(msg: &IpcMsg, count: usize) -> Result<Vec<u64>, Errno> {
-    let bytes = user::read_bytes(
-        msg.offsets as usize,
-        count * 8,
-        MAX_SP_OBJ_NUM * 8,
-        Errno::EINVAL,
-    )?;
+    let offsets = UserSlice::new(msg.offsets, (count * 8) as u64)?;
+    let bytes = uaccess::read_bytes(offsets, MAX_SP_OBJ_NUM * 8, Errno::EINVAL)?;
     let offsets: Vec<u64> = bytes
         .chunks_exact(8)
         .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))

@@ -93,9 +93,10 @@ fn call3(sysno: Sysno, a0: usize, a1: usize, a2: usize) -> Result<usize, Errno> 
     call(sysno, [a0, a1, a2, 0, 0, 0])
 }
 
-/// `exit(code)`: ends the whole process with status `code & 0xFF`.
+/// `exit(code)`: ends the whole process with status `code & 0xFF`, as POSIX's `exit` does
+/// (the raw system call takes only 0..=255 and refuses anything else with EINVAL).
 pub fn exit(code: i32) -> ! {
-    let _ = call1(Sysno::Exit, code as u32 as usize);
+    let _ = call1(Sysno::Exit, (code & 0xFF) as usize);
     unreachable_after_exit()
 }
 

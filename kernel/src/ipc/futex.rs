@@ -1,14 +1,14 @@
 //! Futexes: user-space locks sleep in the kernel keyed by (address space, address), so the
 //! user runtime's Mutex/Condvar block instead of spinning.
 
+use crate::mm::uaccess::{UserPtr, read_u32};
 use crate::sched::{self, WaitQueue, WakeReason};
 use crate::sync::IrqSafeMutex;
-use crate::syscall::read_u32;
 use crate::time;
 use abi::Errno;
-use abi::syscall::futex::{WAIT, WAKE};
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
+use kcore::syscall::FutexOp;
 
 type Key = (usize, usize);
 
@@ -16,26 +16,26 @@ static QUEUES: IrqSafeMutex<BTreeMap<Key, Arc<WaitQueue>>> = IrqSafeMutex::new(B
 
 fn key(addr: usize) -> Result<Key, Errno> {
     let space = sched::current_space().ok_or(Errno::EINVAL)?;
-    Ok((Arc::as_ptr(&space) as usize, addr))
+    Ok((sched::space_id(&space), addr))
 }
 
-/// `futex(addr, op, value, timeout_ns)`.
-pub fn futex(addr: usize, op: usize, value: u32, timeout_ns: u64) -> Result<usize, Errno> {
-    let key = key(addr)?;
+/// `futex(addr, op)`: sleep on the word at `addr` while it holds a value, or wake its
+/// sleepers.
+pub fn futex(addr: u64, op: FutexOp) -> Result<usize, Errno> {
+    let key = key(addr as usize)?;
     match op {
-        WAIT => {
+        FutexOp::Wait { value, timeout_ns } => {
             let irq = crate::arch::cpu::irq_save_disable();
             let result = wait(key, addr, value, timeout_ns);
             crate::arch::cpu::irq_restore(irq);
             result
         }
-        WAKE => Ok(wake(key, value as usize)),
-        _ => Err(Errno::ENOSYS),
+        FutexOp::Wake { count } => Ok(wake(key, count as usize)),
     }
 }
 
-fn wait(key: Key, addr: usize, expected: u32, timeout_ns: u64) -> Result<usize, Errno> {
-    if read_u32(addr)? != expected {
+fn wait(key: Key, addr: u64, expected: u32, timeout_ns: u64) -> Result<usize, Errno> {
+    if read_u32(UserPtr::new(addr))? != expected {
         return Err(Errno::EAGAIN);
     }
     let queue = QUEUES

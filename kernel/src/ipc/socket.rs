@@ -4,7 +4,7 @@
 //! because its process died). A bound path also appears as a file in the tree, so binding
 //! an existing path fails and `ls /dev/socket` shows the sockets.
 
-use crate::poll;
+use crate::fs::{StreamFile, poll};
 use crate::sched::WakeReason;
 use crate::sync::IrqSafeMutex;
 use abi::Errno;
@@ -374,5 +374,34 @@ impl Drop for Socket {
             }
         }
         poll::notify();
+    }
+}
+
+/// Reads and writes through a descriptor (`read`/`write` rather than `recvfrom`/`sendto`).
+impl StreamFile for Socket {
+    fn read(&self, buf: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
+        self.recv(buf, nonblocking).map(|(n, _)| n)
+    }
+
+    fn write(&self, data: &[u8], nonblocking: bool) -> Result<usize, Errno> {
+        self.send(data, None, nonblocking, caller_ucred())
+    }
+
+    fn readiness(&self) -> (bool, bool, bool) {
+        Socket::readiness(self)
+    }
+
+    fn mode(&self) -> u32 {
+        abi::syscall::file_type::S_IFSOCK | 0o666
+    }
+}
+
+/// The calling process's credentials, as a message's sender.
+pub fn caller_ucred() -> Ucred {
+    let cred = crate::proc::current_cred();
+    Ucred {
+        pid: crate::sched::current_pid(),
+        uid: cred.uid,
+        gid: cred.gid,
     }
 }
