@@ -43,9 +43,10 @@ const TIMEOUT: Duration = Duration::from_secs(900);
 pub enum Granularity {
     /// ELF symbols (functions as linked; inlined code counts to its caller).
     Symbol,
-    /// The innermost function at each address, inlined or not (DWARF).
+    /// The innermost function at each address, inlined or not, that is not the standard
+    /// library's (DWARF).
     Function,
-    /// The source line at each address (DWARF), with its innermost function.
+    /// The source line in that function (DWARF).
     Line,
 }
 
@@ -62,7 +63,7 @@ impl Granularity {
     fn noun(self) -> &'static str {
         match self {
             Granularity::Symbol => "symbol",
-            Granularity::Function => "function (innermost inlined)",
+            Granularity::Function => "function (innermost, inlined or not)",
             Granularity::Line => "source line",
         }
     }
@@ -505,7 +506,7 @@ mod tests {
         assert_eq!(row("ulib::start", "ipc_bench|srv"), (4, 2));
         assert_eq!(row(WINDOW_MARKER, BENCH_PROGRAM), (2, 1));
         assert_eq!(window.instructions, 20);
-        assert!(text.contains("trace differs by +0.00%"), "{text}");
+        assert!(text.contains("trace - clock: +0 instructions, +0.000%"), "{text}");
         assert!(text.contains("10.0 per operation"), "{text}");
         assert_eq!(images.unmatched_blocks, 0);
     }

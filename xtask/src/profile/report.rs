@@ -81,7 +81,8 @@ pub fn render(window: &Window, summary: &Summary<'_>) -> String {
         grouped(summary.operations),
         summary.granularity.noun()
     );
-    let difference = percent(total, summary.clock_instructions.max(1)) - 100.0;
+    let difference = total as i128 - i128::from(summary.clock_instructions);
+    let relative = percent(total, summary.clock_instructions.max(1)) - 100.0;
     let _ = writeln!(
         out,
         "  trace:     {:>14} instructions in the window, {:>10} per operation",
@@ -91,7 +92,7 @@ pub fn render(window: &Window, summary: &Summary<'_>) -> String {
     let _ = writeln!(
         out,
         "  benchmark: {:>14} instructions by its clock,  {:>10} per operation \
-         (trace differs by {difference:+.2}%)",
+         (trace - clock: {difference:+} instructions, {relative:+.3}%)",
         grouped(summary.clock_instructions),
         per_op(summary.clock_instructions as f64 / ops)
     );
@@ -264,7 +265,7 @@ mod tests {
         assert_eq!(row("liteipc::transact")[..4], ["300.0", "30.0%", "1.00", "user"]);
         assert_eq!(row("(1 more)")[..2], ["100.0", "10.0%"]);
         assert_eq!(row("total")[..2], ["1,000.0", "100.0%"]);
-        assert!(text.contains("(trace differs by -0.50%)"), "{text}");
+        assert!(text.contains("(trace - clock: -50 instructions, -0.498%)"), "{text}");
         assert_eq!(row("per operation (70.0%)")[..2], ["kernel", "700.0"]);
         assert_eq!(row("kernel::ipc")[..2], ["600.0", "60.0%"]);
         assert!(!text.contains("warning"));

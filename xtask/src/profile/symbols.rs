@@ -156,7 +156,10 @@ impl<'a> Image<'a> {
         }
     }
 
-    /// The innermost (inlined) function at `addr` and its source line, from DWARF.
+    /// The innermost function at `addr` that is not the Rust standard library's (whose
+    /// generic helpers, `Option::map` and the like, are inlined everywhere) and its source
+    /// line there, from DWARF's inline frames. Standard-library code counts to the function
+    /// it is inlined into, at the line that calls it.
     fn innermost(&self, addr: u64) -> (Option<String>, Option<String>) {
         let Some(dwarf) = &self.dwarf else {
             return (None, None);
@@ -164,17 +167,28 @@ impl<'a> Image<'a> {
         let Ok(mut frames) = dwarf.find_frames(addr).skip_all_loads() else {
             return (None, None);
         };
-        let Ok(Some(frame)) = frames.next() else {
-            return (None, None);
-        };
-        let function = frame
-            .function
-            .and_then(|f| f.raw_name().ok().map(|n| demangle(&n)));
-        let line = frame.location.and_then(|l| {
-            Some(format!("{}:{}", short_path(l.file?), l.line?))
-        });
-        (function, line)
+        let mut innermost = None;
+        while let Ok(Some(frame)) = frames.next() {
+            let function = frame
+                .function
+                .and_then(|f| f.raw_name().ok().map(|n| demangle(&n)));
+            let file = frame.location.as_ref().and_then(|l| l.file);
+            let line = frame
+                .location
+                .as_ref()
+                .and_then(|l| Some(format!("{}:{}", short_path(l.file?), l.line?)));
+            if !file.is_some_and(is_standard_library) {
+                return (function, line);
+            }
+            innermost.get_or_insert((function, line));
+        }
+        innermost.unwrap_or((None, None))
     }
+}
+
+/// Whether `path` is a source file of the Rust standard library (`/rustc/<hash>/library/`).
+fn is_standard_library(path: &str) -> bool {
+    path.starts_with("/rustc/") || path.contains("/lib/rustlib/src/")
 }
 
 /// The DWARF sections of `elf`, if it has any.
@@ -455,6 +469,8 @@ mod tests {
             short_path("/root/.cargo/registry/src/index.crates.io-1949cf8c/spin-0.10.0/src/mutex.rs"),
             "spin-0.10.0/src/mutex.rs"
         );
+        assert!(is_standard_library("/rustc/0123abcd/library/core/src/option.rs"));
+        assert!(!is_standard_library(&inside.display().to_string()));
     }
 
     /// A minimal AArch64 ELF: `code` in one R+X segment at `base`, and `symbols` as
