@@ -232,7 +232,11 @@ fn trace_benchmark(
     let (_, iterations, clock_instructions) =
         bench::parse_line(&line).ok_or_else(|| format!("unreadable line {line:?}"))?;
     eprintln!("xtask: traced in {:.1} s", started.elapsed().as_secs_f64());
-    let spawned = qemu.lines().iter().filter_map(|l| spawned_program(l)).collect();
+    let spawned = qemu
+        .lines()
+        .iter()
+        .filter_map(|l| spawned_program(l))
+        .collect();
     drop(qemu);
     Ok(TracedRun {
         iterations,
@@ -313,7 +317,10 @@ impl Monitor {
             match UnixStream::connect(socket) {
                 Ok(stream) => break stream,
                 Err(e) if Instant::now() >= deadline => {
-                    return Err(format!("cannot reach the QEMU monitor at {}: {e}", socket.display()));
+                    return Err(format!(
+                        "cannot reach the QEMU monitor at {}: {e}",
+                        socket.display()
+                    ));
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
@@ -432,12 +439,18 @@ mod tests {
         let kernel = Image::new(
             "kernel",
             vec![(K, &kernel_code)],
-            &[(K, 8, "kernel::syscall::entry"), (K + 8, 8, "kernel::ipc::send")],
+            &[
+                (K, 8, "kernel::syscall::entry"),
+                (K + 8, 8, "kernel::ipc::send"),
+            ],
         );
         let bench_image = Image::new(
             BENCH_PROGRAM,
             vec![(0x40_00f8, &client)],
-            &[(0x40_00f8, 8, "ulib::start"), (0x40_0100, 12, WINDOW_MARKER)],
+            &[
+                (0x40_00f8, 8, "ulib::start"),
+                (0x40_0100, 12, WINDOW_MARKER),
+            ],
         );
         let srv = Image::new(
             "srv",
@@ -506,7 +519,10 @@ mod tests {
         assert_eq!(row("ulib::start", "ipc_bench|srv"), (4, 2));
         assert_eq!(row(WINDOW_MARKER, BENCH_PROGRAM), (2, 1));
         assert_eq!(window.instructions, 20);
-        assert!(text.contains("trace - clock: +0 instructions, +0.000%"), "{text}");
+        assert!(
+            text.contains("trace - clock: +0 instructions, +0.000%"),
+            "{text}"
+        );
         assert!(text.contains("10.0 per operation"), "{text}");
         assert_eq!(images.unmatched_blocks, 0);
     }

@@ -32,7 +32,7 @@ pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -206,7 +206,12 @@ mod tests {
         SiteCount {
             site: Site {
                 name: name.into(),
-                place: if space == Space::Kernel { "kernel" } else { "ipc_bench" }.into(),
+                place: if space == Space::Kernel {
+                    "kernel"
+                } else {
+                    "ipc_bench"
+                }
+                .into(),
                 space,
             },
             instructions,
@@ -217,8 +222,14 @@ mod tests {
     #[test]
     fn modules_are_the_first_two_path_segments() {
         assert_eq!(module("kernel::sched::switch_to"), "kernel::sched");
-        assert_eq!(module("<kernel::fs::FdTable as core::ops::Drop>::drop"), "kernel::fs");
-        assert_eq!(module("core::ptr::drop_in_place<alloc::vec::Vec<u8>>"), "core::ptr");
+        assert_eq!(
+            module("<kernel::fs::FdTable as core::ops::Drop>::drop"),
+            "kernel::fs"
+        );
+        assert_eq!(
+            module("core::ptr::drop_in_place<alloc::vec::Vec<u8>>"),
+            "core::ptr"
+        );
         assert_eq!(module("el0_sync"), "el0_sync");
         assert_eq!(module("?"), "?");
     }
@@ -262,10 +273,16 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(row("kernel::ipc::send")[..3], ["600.0", "60.0%", "2.00"]);
-        assert_eq!(row("liteipc::transact")[..4], ["300.0", "30.0%", "1.00", "user"]);
+        assert_eq!(
+            row("liteipc::transact")[..4],
+            ["300.0", "30.0%", "1.00", "user"]
+        );
         assert_eq!(row("(1 more)")[..2], ["100.0", "10.0%"]);
         assert_eq!(row("total")[..2], ["1,000.0", "100.0%"]);
-        assert!(text.contains("(trace - clock: -50 instructions, -0.498%)"), "{text}");
+        assert!(
+            text.contains("(trace - clock: -50 instructions, -0.498%)"),
+            "{text}"
+        );
         assert_eq!(row("per operation (70.0%)")[..2], ["kernel", "700.0"]);
         assert_eq!(row("kernel::ipc")[..2], ["600.0", "60.0%"]);
         assert!(!text.contains("warning"));

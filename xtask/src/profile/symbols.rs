@@ -54,7 +54,9 @@ impl<'a> Image<'a> {
                     .iter()
                     .find(|(base, bytes)| (*base..*base + bytes.len() as u64).contains(&start))
                     .map_or(start, |(base, bytes)| base + bytes.len() as u64);
-                sorted.get(i + 1).map_or(code_end, |next| next.0.min(code_end))
+                sorted
+                    .get(i + 1)
+                    .map_or(code_end, |next| next.0.min(code_end))
             })
             .collect();
         let symbols = sorted
@@ -106,8 +108,8 @@ impl<'a> Image<'a> {
             .filter(|(_, _, n)| !n.is_empty() && !n.starts_with('$') && !n.starts_with(".L"))
             .collect();
         let mut image = Image::new(name, code, &symbols);
-        image.dwarf = load_dwarf(&elf, bytes)
-            .map_err(|e| format!("{name}: unreadable DWARF: {e}"))?;
+        image.dwarf =
+            load_dwarf(&elf, bytes).map_err(|e| format!("{name}: unreadable DWARF: {e}"))?;
         Ok(image)
     }
 
@@ -136,7 +138,10 @@ impl<'a> Image<'a> {
 
     /// The address of the symbol named `name`.
     pub fn address_of(&self, name: &str) -> Option<u64> {
-        self.symbols.iter().find(|s| s.name == name).map(|s| s.start)
+        self.symbols
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.start)
     }
 
     /// The name of the site at `addr` in the view `granularity`.
@@ -229,7 +234,10 @@ fn short_path(path: &str) -> String {
         return inner.to_owned();
     }
     if let Some((_, inner)) = path.split_once("/registry/src/") {
-        return inner.split_once('/').map_or(inner, |(_, crate_path)| crate_path).to_owned();
+        return inner
+            .split_once('/')
+            .map_or(inner, |(_, crate_path)| crate_path)
+            .to_owned();
     }
     path.to_owned()
 }
@@ -309,7 +317,11 @@ impl Resolve for Images<'_> {
             if candidates.is_empty() {
                 return UNKNOWN.to_owned();
             }
-            join(candidates.iter().map(|(_, p)| p.site_name(addr, granularity)))
+            join(
+                candidates
+                    .iter()
+                    .map(|(_, p)| p.site_name(addr, granularity)),
+            )
         };
         let mut sites: Vec<(Site, u32)> = Vec::new();
         for &(addr, _) in &block.insns {
@@ -354,10 +366,7 @@ mod tests {
 
     fn block(start: u64, words: &[u32]) -> Block {
         Block {
-            insns: (start..)
-                .step_by(4)
-                .zip(words.iter().copied())
-                .collect(),
+            insns: (start..).step_by(4).zip(words.iter().copied()).collect(),
         }
     }
 
@@ -373,7 +382,10 @@ mod tests {
                 (0x100c, 0, "label"),
             ],
         );
-        assert_eq!(image.symbol(0x1004).map(|s| s.name.as_str()), Some("foo::bar"));
+        assert_eq!(
+            image.symbol(0x1004).map(|s| s.name.as_str()),
+            Some("foo::bar")
+        );
         assert_eq!(image.symbol(0x1008), None, "past foo::bar's size");
         assert_eq!(image.symbol(0x1014).map(|s| s.name.as_str()), Some("label"));
         assert_eq!(image.symbol(0x1018), None, "past the code");
@@ -385,7 +397,11 @@ mod tests {
 
     /// Two programs at one address: `a` and `b` share their first function's code.
     fn two_programs<'a>(a: &'a [u8], b: &'a [u8], k: &'a [u8]) -> Images<'a> {
-        let kernel = Image::new("kernel", vec![(KERNEL_HALF, k)], &[(KERNEL_HALF, 0, "vectors")]);
+        let kernel = Image::new(
+            "kernel",
+            vec![(KERNEL_HALF, k)],
+            &[(KERNEL_HALF, 0, "vectors")],
+        );
         let pa = Image::new(
             "a",
             vec![(0x40_0000, a)],
@@ -401,7 +417,11 @@ mod tests {
 
     #[test]
     fn user_blocks_belong_to_the_programs_whose_code_they_are() {
-        let (a, b, k) = (words(&[7, 8, 10, 11]), words(&[7, 8, 20, 21]), words(&[9, 9]));
+        let (a, b, k) = (
+            words(&[7, 8, 10, 11]),
+            words(&[7, 8, 20, 21]),
+            words(&[9, 9]),
+        );
         let mut images = two_programs(&a, &b, &k);
 
         let shared = images.resolve(&block(0x40_0000, &[7, 8]));
@@ -434,7 +454,11 @@ mod tests {
 
     #[test]
     fn kernel_blocks_are_checked_against_the_kernel_elf() {
-        let (a, b, k) = (words(&[7, 8, 10, 11]), words(&[7, 8, 20, 21]), words(&[9, 9]));
+        let (a, b, k) = (
+            words(&[7, 8, 10, 11]),
+            words(&[7, 8, 20, 21]),
+            words(&[9, 9]),
+        );
         let mut images = two_programs(&a, &b, &k);
         let vectors = images.resolve(&block(KERNEL_HALF, &[9, 9]));
         assert_eq!(vectors.sites[0].0.name, "vectors");
@@ -460,18 +484,28 @@ mod tests {
     fn paths_are_shortened() {
         let root = crate::root();
         let inside = root.join("kernel/src/sched/mod.rs");
-        assert_eq!(short_path(&inside.display().to_string()), "kernel/src/sched/mod.rs");
+        assert_eq!(
+            short_path(&inside.display().to_string()),
+            "kernel/src/sched/mod.rs"
+        );
         assert_eq!(
             short_path("/rustc/0123abcd/library/core/src/ptr/mod.rs"),
             "core/src/ptr/mod.rs"
         );
         assert_eq!(
-            short_path("/root/.cargo/registry/src/index.crates.io-1949cf8c/spin-0.10.0/src/mutex.rs"),
+            short_path(
+                "/root/.cargo/registry/src/index.crates.io-1949cf8c/spin-0.10.0/src/mutex.rs"
+            ),
             "spin-0.10.0/src/mutex.rs"
         );
-        assert!(is_standard_library("/rustc/0123abcd/library/core/src/option.rs"));
+        assert!(is_standard_library(
+            "/rustc/0123abcd/library/core/src/option.rs"
+        ));
         assert!(!is_standard_library(&inside.display().to_string()));
     }
+
+    /// (name, type, flags, addr, offset, size, link, entsize) of a section header.
+    type SectionHeader = (u32, u32, u64, u64, usize, usize, u32, u64);
 
     /// A minimal AArch64 ELF: `code` in one R+X segment at `base`, and `symbols` as
     /// (name, address, size, type) in `.symtab`.
@@ -514,8 +548,7 @@ mod tests {
         elf.extend(&symtab);
         elf.extend(&strtab);
         elf.extend(shstrtab);
-        // (name, type, flags, addr, offset, size, link, entsize)
-        let sections: [(u32, u32, u64, u64, usize, usize, u32, u64); 5] = [
+        let sections: [SectionHeader; 5] = [
             (0, 0, 0, 0, 0, 0, 0, 0),
             (1, 1, 6, base, code_at, code.len(), 0, 0),
             (7, 2, 0, 0, symtab_at, symtab.len(), 3, 24),
@@ -545,7 +578,12 @@ mod tests {
             0x40_0000,
             &code,
             &[
-                ("_ZN4ulib4time3now17h0011223344556677E", 0x40_0000, 8, sym::STT_FUNC),
+                (
+                    "_ZN4ulib4time3now17h0011223344556677E",
+                    0x40_0000,
+                    8,
+                    sym::STT_FUNC,
+                ),
                 ("$x", 0x40_0000, 0, sym::STT_NOTYPE),
                 ("spin", 0x40_0008, 0, sym::STT_NOTYPE),
                 ("DATA", 0x40_0004, 4, sym::STT_OBJECT),
@@ -554,11 +592,21 @@ mod tests {
         let image = Image::from_elf("p", &elf).unwrap();
         assert!(image.dwarf.is_none());
         assert!(image.holds(&block(0x40_0000, &[0xd503_201f, 0xd65f_03c0])));
-        assert_eq!(image.site_name(0x40_0004, Granularity::Symbol), "ulib::time::now");
-        assert_eq!(image.site_name(0x40_0004, Granularity::Line), "ulib::time::now");
+        assert_eq!(
+            image.site_name(0x40_0004, Granularity::Symbol),
+            "ulib::time::now"
+        );
+        assert_eq!(
+            image.site_name(0x40_0004, Granularity::Line),
+            "ulib::time::now"
+        );
         assert_eq!(image.site_name(0x40_0008, Granularity::Function), "spin");
         let names: Vec<&str> = image.symbols.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["ulib::time::now", "spin"], "no mapping or data symbols");
+        assert_eq!(
+            names,
+            ["ulib::time::now", "spin"],
+            "no mapping or data symbols"
+        );
 
         let mut x86 = elf.clone();
         x86[18] = 62;

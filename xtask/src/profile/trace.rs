@@ -364,7 +364,11 @@ mod tests {
     /// 0x2000), each run once as translated.
     fn a_and_b() -> String {
         let a = translated(&[(0x100, 0xd503_201f), (0x104, 0xd65f_03c0)]) + &ran(0x1000, 0x100);
-        let b = translated(&[(0x200, 0xaaaa_0001), (0x204, 0xaaaa_0002), (0x208, 0xaaaa_0003)]);
+        let b = translated(&[
+            (0x200, 0xaaaa_0001),
+            (0x204, 0xaaaa_0002),
+            (0x208, 0xaaaa_0003),
+        ]);
         a + &b + &ran(0x2000, 0x200)
     }
 
@@ -372,7 +376,8 @@ mod tests {
     fn counts_only_between_the_first_and_last_marker() {
         let before = translated(&[(0x300, 0xbbbb_0001)]) + &ran(0x3000, 0x300);
         // Window: A, B, B; then the closing marker A and one more B, not counted.
-        let log = before + &a_and_b() + &ran(0x2000, 0x200) + &ran(0x1000, 0x100) + &ran(0x2000, 0x200);
+        let log =
+            before + &a_and_b() + &ran(0x2000, 0x200) + &ran(0x1000, 0x100) + &ran(0x2000, 0x200);
         let window = window(log.as_bytes(), &mut ByWord).unwrap();
         assert_eq!(window.markers, 2);
         assert_eq!(window.instructions, 2 + 2 * 3);
@@ -420,8 +425,12 @@ mod tests {
         // QEMU retranslates (e.g. after a code-buffer flush) before running: the first `IN:`
         // record is superseded by the second.
         let stale = translated(&[(0x200, 0xdead_0001)]);
-        let log = translated(&[(0x100, 0xd503_201f)]) + &ran(0x1000, 0x100) + &stale
-            + &translated(&[(0x200, 0xaaaa_0001)]) + &ran(0x2000, 0x200) + &ran(0x1000, 0x100);
+        let log = translated(&[(0x100, 0xd503_201f)])
+            + &ran(0x1000, 0x100)
+            + &stale
+            + &translated(&[(0x200, 0xaaaa_0001)])
+            + &ran(0x2000, 0x200)
+            + &ran(0x1000, 0x100);
         let window = window(log.as_bytes(), &mut ByWord).unwrap();
         assert_eq!(count(&window, "dead0001"), 0);
         assert_eq!(count(&window, "aaaa0001"), 1);
