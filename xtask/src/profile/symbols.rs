@@ -395,6 +395,15 @@ mod tests {
         assert!(!image.holds(&block(0x1014, &[6, 7])), "runs past the code");
     }
 
+    /// The code of [`two_programs`]: `a`, `b`, the kernel.
+    fn two_programs_code() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        (
+            words(&[7, 8, 10, 11]),
+            words(&[7, 8, 20, 21]),
+            words(&[9, 9]),
+        )
+    }
+
     /// Two programs at one address: `a` and `b` share their first function's code.
     fn two_programs<'a>(a: &'a [u8], b: &'a [u8], k: &'a [u8]) -> Images<'a> {
         let kernel = Image::new(
@@ -417,11 +426,7 @@ mod tests {
 
     #[test]
     fn user_blocks_belong_to_the_programs_whose_code_they_are() {
-        let (a, b, k) = (
-            words(&[7, 8, 10, 11]),
-            words(&[7, 8, 20, 21]),
-            words(&[9, 9]),
-        );
+        let (a, b, k) = two_programs_code();
         let mut images = two_programs(&a, &b, &k);
 
         let shared = images.resolve(&block(0x40_0000, &[7, 8]));
@@ -454,11 +459,7 @@ mod tests {
 
     #[test]
     fn kernel_blocks_are_checked_against_the_kernel_elf() {
-        let (a, b, k) = (
-            words(&[7, 8, 10, 11]),
-            words(&[7, 8, 20, 21]),
-            words(&[9, 9]),
-        );
+        let (a, b, k) = two_programs_code();
         let mut images = two_programs(&a, &b, &k);
         let vectors = images.resolve(&block(KERNEL_HALF, &[9, 9]));
         assert_eq!(vectors.sites[0].0.name, "vectors");

@@ -330,20 +330,21 @@ mod tests {
         }
     }
 
-    fn count(window: &Window, name: &str) -> u64 {
+    /// (instructions, entries) of site `name`.
+    fn counted(window: &Window, name: &str) -> (u64, u64) {
         window
             .sites
             .iter()
             .find(|s| s.site.name == name)
-            .map_or(0, |s| s.instructions)
+            .map_or((0, 0), |s| (s.instructions, s.entries))
+    }
+
+    fn count(window: &Window, name: &str) -> u64 {
+        counted(window, name).0
     }
 
     fn entries(window: &Window, name: &str) -> u64 {
-        window
-            .sites
-            .iter()
-            .find(|s| s.site.name == name)
-            .map_or(0, |s| s.entries)
+        counted(window, name).1
     }
 
     /// An `in_asm` record of a block of instructions (address, word).
