@@ -79,8 +79,10 @@ fn run_child(role: &str) -> Result<(), alloc::string::String> {
     let priority = thread::current_priority().unwrap_or(thread::DEFAULT_USER_PRIORITY);
     // BOOTARGS passes on only when it asks for a profile: otherwise the child is spawned as
     // it always was (the kernel heap's history shows in the samgr figures).
-    let bootargs =
-        env::vars_raw().find(|v| v.starts_with("BOOTARGS=") && v.contains(" ipc_bench.profile="));
+    let bootargs = env::vars_raw().find(|v| {
+        v.strip_prefix("BOOTARGS=")
+            .is_some_and(|args| profile_request(args).is_some())
+    });
     let pid = process::spawn(
         "/bin/ipc_bench",
         &[role],
@@ -128,18 +130,23 @@ fn window_clock() -> core::time::Duration {
 /// byte). Out of line, so the measured loops compile as they do without it.
 #[inline(never)]
 fn profiled_iterations(name: &str, iterations: u32) -> Result<u32, Errno> {
-    let limit = env::var("BOOTARGS").and_then(|args| {
-        let spec = args
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix("ipc_bench.profile="))?;
-        let (profiled, limit) = spec.split_once(':')?;
-        (profiled == name).then(|| limit.parse::<u32>().ok())?
-    });
+    let limit = env::var("BOOTARGS")
+        .and_then(profile_request)
+        .filter(|(profiled, _)| *profiled == name)
+        .and_then(|(_, limit)| limit.parse::<u32>().ok());
     let Some(limit) = limit else {
         return Ok(iterations);
     };
     sys::read(ulib::io::STDIN, &mut [0u8; 1])?;
     Ok(iterations.min(limit))
+}
+
+/// (benchmark, iteration limit) of `ipc_bench.profile=<name>:<limit>` in the boot arguments.
+fn profile_request(bootargs: &str) -> Option<(&str, &str)> {
+    bootargs
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("ipc_bench.profile="))?
+        .split_once(':')
 }
 
 /// An error message maker: `map_err(fail("what"))`.
