@@ -47,6 +47,16 @@ const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Whether `name` is one of the benchmarks.
+pub fn is_operation(name: &str) -> bool {
+    OPERATIONS.iter().any(|(n, _, _)| *n == name)
+}
+
+/// The benchmarks' names, in table order.
+pub fn operation_names() -> Vec<&'static str> {
+    OPERATIONS.iter().map(|(n, _, _)| *n).collect()
+}
+
 /// Bytes per operation of the throughput benchmark.
 const ONEWAY_BYTES: u64 = 4096;
 

@@ -42,7 +42,8 @@ pub fn elf_path(profile: Profile) -> PathBuf {
         .join("kernel")
 }
 
-fn target_dir() -> PathBuf {
+/// The cargo target directory.
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"))

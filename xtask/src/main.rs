@@ -1,13 +1,14 @@
 //! `cargo xtask <command>`: builds the kernel, boots it under QEMU and runs the test tiers.
 //!
 //! Commands: `build [--debug]`, `image [--out FILE] [--size MiB] [--debug]`,
-//! `run [options] [-- qemu args]`, `gdb [options] [-- qemu args]`, `test`. Each first installs
-//! what is missing (QEMU via apt when root, rustup targets and components; U-Boot for
-//! `run --sdcard`); see `setup`.
+//! `run [options] [-- qemu args]`, `gdb [options] [-- qemu args]`, `test`, `bench`,
+//! `profile [BENCH]`. Each first installs what is missing (QEMU via apt when root, rustup
+//! targets and components; U-Boot for `run --sdcard`); see `setup`.
 
 mod bench;
 mod image;
 mod layers;
+mod profile;
 mod qemu;
 mod rootfs;
 mod sdcard;
@@ -37,6 +38,10 @@ commands:
   layers                       check that kernel modules import only lower layers
   bench                        boot /bin/ipc_bench under -icount and print instructions per
                                operation (also target/bench.json)
+  profile [BENCH] [--by symbol|function|line] [--iterations N] [--top N] [--keep-trace]
+                               trace one benchmark (default ipc_rt_64, 2000 iterations)
+                               under QEMU and print its instructions per operation by
+                               kernel and user symbol (or inlined function, source line)
 
 run/gdb options:
   --gic 2|3            GIC version (default 3)
@@ -84,6 +89,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         "test" if rest.is_empty() => test::run_all(),
         "bench" if rest.is_empty() => bench::run(),
         "layers" if rest.is_empty() => layers::run(),
+        "profile" => profile::run(&profile::Options::parse(rest)?),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -24,17 +24,17 @@ pub fn build(out: &Path, objcopy: &Path) -> Result<()> {
         build.args(["-p", package]);
     }
     run_checked(&mut build)?;
-    let bin_dir = target_dir().join(USER_TARGET).join("release");
     let mut cpio = CpioWriter::new();
     for dir in ["bin", "dev", "etc"] {
         cpio.add_dir(dir, 0o755, 0, 0);
     }
     for program in programs.iter().map(|p| &p.name) {
-        let stripped = bin_dir.join(format!("{program}.stripped"));
+        let elf = program_elf(program);
+        let stripped = elf.with_file_name(format!("{program}.stripped"));
         run_checked(
             Command::new(objcopy)
                 .arg("--strip-debug")
-                .arg(bin_dir.join(program))
+                .arg(&elf)
                 .arg(&stripped),
         )?;
         let bytes = std::fs::read(&stripped)
@@ -43,6 +43,11 @@ pub fn build(out: &Path, objcopy: &Path) -> Result<()> {
     }
     add_tree(&mut cpio, &root().join("userland/etc"), "etc")?;
     std::fs::write(out, cpio.finish()).map_err(|e| format!("cannot write {}: {e}", out.display()))
+}
+
+/// The unstripped ELF of user program `program` (with symbols and DWARF).
+pub fn program_elf(program: &str) -> PathBuf {
+    target_dir().join(USER_TARGET).join("release").join(program)
 }
 
 /// Adds the files and directories under `dir` as `prefix/...`, sorted, root-owned.
