@@ -20,12 +20,19 @@ pub(super) fn spawn(request: UserPtr<SpawnRequest>) -> Result<usize, Errno> {
     proc::spawn(sched::current_pid(), &spec).map(|pid| pid as usize)
 }
 
-pub(super) fn execve(request: UserPtr<SpawnRequest>, frame: &mut TrapFrame) -> Result<usize, Errno> {
+pub(super) fn execve(
+    request: UserPtr<SpawnRequest>,
+    frame: &mut TrapFrame,
+) -> Result<usize, Errno> {
     let spec = read_spawn_request(request)?;
     proc::exec(&spec, frame).map(|()| 0)
 }
 
-pub(super) fn wait(target: WaitFor, status: Option<UserPtr<u32>>, nohang: bool) -> Result<usize, Errno> {
+pub(super) fn wait(
+    target: WaitFor,
+    status: Option<UserPtr<u32>>,
+    nohang: bool,
+) -> Result<usize, Errno> {
     let pid = match target {
         WaitFor::Any => -1,
         WaitFor::Child(pid) => i64::from(pid),
