@@ -119,6 +119,9 @@ fn translate(path: &NodePath<'_, '_>, mut range: PhysRange) -> Option<PhysRange>
         }
         let (child_cells, size_cells) = bus_cells(&bus)?;
         let (parent_cells, _) = bus_cells(above)?;
+        if child_cells == 0 || parent_cells == 0 {
+            return None; // windows of no address would never use up the property
+        }
         let mut mapped = None;
         while !windows.is_empty() && mapped.is_none() {
             let child = take_number(&mut windows, child_cells)?;
@@ -143,6 +146,9 @@ fn reg_entries<'b, 'a>(
 ) -> impl Iterator<Item = Option<PhysRange>> + 'b {
     let found = NodePath::find(fdt, &node).and_then(|path| {
         let (address_cells, size_cells) = bus_cells(&path.parent()?)?;
+        if address_cells == 0 {
+            return None; // entries of no address would never use up the property
+        }
         let bytes = node.property("reg")?.value;
         Some((path, bytes, address_cells, size_cells))
     });

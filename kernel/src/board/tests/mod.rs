@@ -366,12 +366,13 @@ ktest!(
     }
 );
 
-/// A tree whose root gives `#address-cells` as `cells` (raw bytes) and one memory node.
-fn tree_with_address_cells(cells: &[u8]) -> Vec<u8> {
+/// A tree whose root gives `#address-cells` and `#size-cells` as `cells` (raw bytes) and
+/// one memory node.
+fn tree_with_cells(address_cells: &[u8], size_cells: &[u8]) -> Vec<u8> {
     let mut w = FdtWriter::default();
     w.begin("")
-        .prop("#address-cells", cells)
-        .cells("#size-cells", &[1]);
+        .prop("#address-cells", address_cells)
+        .prop("#size-cells", size_cells);
     w.begin("memory@0")
         .strs("device_type", &["memory"])
         .cells("reg", &[0, 0x1000_0000])
@@ -381,18 +382,29 @@ fn tree_with_address_cells(cells: &[u8]) -> Vec<u8> {
 }
 
 ktest!(
-    fn malformed_address_cells_mean_no_memory_not_a_panic() {
-        // Two bytes are no cell count, nor are two cells; three cells do not fit in 64 bits.
-        for cells in [&[0u8, 1][..], &[0, 0, 0, 3], &[0, 0, 0, 1, 0, 0, 0, 1]] {
-            let blob = tree_with_address_cells(cells);
+    fn malformed_cell_counts_mean_no_memory_not_a_panic() {
+        const ONE: &[u8] = &[0, 0, 0, 1];
+        // Two bytes are no cell count, nor are two cells; three cells do not fit in 64 bits;
+        // zero cells would never use up the property.
+        for (address, size) in [
+            (&[0u8, 1][..], ONE),
+            (&[0, 0, 0, 3], ONE),
+            (&[0, 0, 0, 1, 0, 0, 0, 1], ONE),
+            (ONE, &[0, 1]),
+            (&[0, 0, 0, 0], &[0, 0, 0, 0]),
+        ] {
+            let blob = tree_with_cells(address, size);
             let (memory, _) = ksome!(memory_of(&blob), "tree rejected");
-            kassert!(memory.as_slice().is_empty(), "{cells:?}: {memory:?}");
+            kassert!(
+                memory.as_slice().is_empty(),
+                "{address:?} {size:?}: {memory:?}"
+            );
             kassert!(
                 matches!(Board::from_device_tree(&blob), Err(BoardError::NoMemory)),
-                "{cells:?}"
+                "{address:?} {size:?}"
             );
         }
-        let blob = tree_with_address_cells(&[0, 0, 0, 1]);
+        let blob = tree_with_cells(ONE, ONE);
         let (memory, _) = ksome!(memory_of(&blob), "tree rejected");
         kassert_eq!(memory.as_slice(), &[PhysRange::new(0, 0x1000_0000)]);
         Ok(())
