@@ -16,10 +16,10 @@
 //! | 8 | `fs` | the file tree, open files, `/dev/console`, `/dev/initctl`, `poll` readiness |
 //! | 7 | `proc` | processes, address spaces, descriptor tables, ELF loading |
 //! | 6 | `sched` | threads, run queue, wait queues; address spaces only as opaque handles |
-//! | 5 | `board` | the device tree, and the platform that instantiates the drivers |
+//! | 5 | `board` | the device tree, and the platforms (generic Arm, Raspberry Pi 3/4) that instantiate the drivers |
 //! | 4 | `mm` | owned frames, kernel and user tables, device mappings, heap, kernel stacks, user copies |
 //! | 3 | `console`, `irq`, `power` | kernel log and console, interrupt dispatch, power off |
-//! | 2 | `drivers` | one file per device (PL011, GICv2/v3, PSCI) and the traits they implement |
+//! | 2 | `drivers` | one file per device (PL011, GICv2/v3, PSCI; the BCM2836/BCM2835 interrupt controllers, mini UART and PM watchdog) and the traits they implement |
 //! | 1 | `sync`, `time` | IRQ-safe locks, the counter |
 //! | 0 | `arch` | AArch64: boot, vectors, context switch, MMU and TLB, timer, PSCI, the address map |
 //!

@@ -1,4 +1,5 @@
-//! System-test harness: boot the kernel `Image` under QEMU virt and talk to its console.
+//! System-test harness: boot the kernel `Image` under QEMU virt (or an SD card on virt or
+//! raspi3b) and talk to its console.
 //!
 //! A [`Qemu`] runs one QEMU process. A reader thread copies its serial console into a shared
 //! buffer; [`Qemu::wait_for`] waits (bounded) for a console line, [`Qemu::send_line`] types a
@@ -7,15 +8,17 @@
 //!
 //! The image comes from the `KERNEL_IMAGE` environment variable (`cargo xtask test` sets it);
 //! without it, [`kernel_image`] runs `cargo xtask build` once and uses the release `Image`.
-//! [`QemuConfig`] is also the one definition of the QEMU command line that `cargo xtask run`
-//! and `cargo xtask gdb` use.
+//! [`QemuConfig`] and [`raspi3b_args`] are also the one definition of the QEMU command lines
+//! that `cargo xtask run` and `cargo xtask gdb` use.
 
 mod machine;
 pub mod milestones;
 
 pub use machine::{
-    HEADLESS_ARGS, INITRAMFS_NAME, KERNEL_TARGET, QEMU, QemuConfig, SDCARD_BOOTARGS, SDCARD_MEM,
-    UBOOT_BIOS, debug_kernel_image, default_image_path, kernel_image, workspace_root,
+    HEADLESS_ARGS, INITRAMFS_NAME, KERNEL_TARGET, QEMU, QemuConfig, RASPI3B_ACCEL, RASPI3B_DTB,
+    RPI_UBOOT, SDCARD_BOOTARGS, SDCARD_MEM, UBOOT_BIOS, debug_kernel_image, default_image_path,
+    kernel_image, raspi3b_args, rpi_boot_dir, rpi_card_path, target_dir, workspace_root,
+    write_card,
 };
 
 use std::io::{Read, Write};
@@ -127,6 +130,22 @@ impl Qemu {
             }
         }
         Qemu::spawn(&config.disk_args(bios, disk))
+    }
+
+    /// Boots the Raspberry Pi card `card` on QEMU's raspi3b through the Pi's U-Boot from
+    /// [`rpi_boot_dir`] (see [`raspi3b_args`]), `extra` QEMU arguments last, console on a pipe.
+    pub fn start_raspi3b(card: &Path, extra: &[String]) -> Result<Qemu, String> {
+        let boot = rpi_boot_dir();
+        for path in [
+            boot.join(RPI_UBOOT),
+            boot.join(RASPI3B_DTB),
+            card.to_path_buf(),
+        ] {
+            if !path.is_file() {
+                return Err(format!("{} not found", path.display()));
+            }
+        }
+        Qemu::spawn(&raspi3b_args(&boot, card, extra))
     }
 
     /// Starts QEMU with `args` and the headless console arguments.

@@ -1,5 +1,6 @@
-//! The machine a system test boots: the QEMU command line of a board ([`QemuConfig`], also
-//! what `cargo xtask run` and `gdb` use) and the kernel images to boot on it.
+//! The machine a system test boots: the QEMU command line of a board ([`QemuConfig`] for
+//! `virt`, [`raspi3b_args`] for the Raspberry Pi 3 B, also what `cargo xtask run` and `gdb`
+//! use), the kernel images and SD cards to boot on it, and where the build puts them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -84,8 +85,10 @@ pub const INITRAMFS_NAME: &str = "initramfs.cpio";
 pub const UBOOT_BIOS: &str = "/usr/lib/u-boot/qemu_arm64/u-boot.bin";
 
 /// The kernel command line `cargo xtask image` writes into `extlinux.conf` (`append`); U-Boot
-/// passes it to the kernel as `/chosen/bootargs`.
-pub const SDCARD_BOOTARGS: &str = "console=ttyAMA0 loglevel=info";
+/// passes it to the kernel as `/chosen/bootargs`. No `console=`: the kernel takes the
+/// device tree's `stdout-path`, which is the PL011 on QEMU's virt and the mini UART on GPIO
+/// 14/15 on a Raspberry Pi 3 or 4 (whose PL011, `ttyAMA0`, is wired to Bluetooth).
+pub const SDCARD_BOOTARGS: &str = "loglevel=info";
 
 /// RAM for SD card boots: U-Boot for QEMU loads the initrd at `ramdisk_addr_r`, 64 MiB into
 /// RAM, so 64 MiB is too little.
@@ -101,11 +104,7 @@ impl QemuConfig {
             "-bios".into(),
             bios.display().to_string(),
             "-drive".into(),
-            // QEMU option values escape a comma by doubling it.
-            format!(
-                "if=none,file={},format=raw,id=sd",
-                disk.display().to_string().replace(',', ",,")
-            ),
+            format!("if=none,file={},format=raw,id=sd", qemu_escaped(disk)),
             "-device".into(),
             "virtio-blk-device,drive=sd".into(),
         ]);
@@ -114,10 +113,71 @@ impl QemuConfig {
     }
 }
 
+/// U-Boot for the 64-bit Raspberry Pis (Debian's `u-boot-rpi`, `rpi_arm64`: Pi 3 and 4), in
+/// [`rpi_boot_dir`].
+pub const RPI_UBOOT: &str = "u-boot.bin";
+
+/// The device tree of the Pi 3 Model B (upstream Linux name), in [`rpi_boot_dir`].
+pub const RASPI3B_DTB: &str = "bcm2837-rpi-3-b.dtb";
+
+/// QEMU's TCG for raspi3b: all four vCPUs on one host thread. The three cores the kernel does
+/// not start yet wait in QEMU's spin-table stub, a WFE loop that TCG runs as a busy loop: on
+/// threads of their own they would take three host CPUs, on one they yield at each WFE.
+pub const RASPI3B_ACCEL: &str = "tcg,thread=single";
+
+/// Where xtask keeps the Raspberry Pi boot files taken from Debian's packages
+/// (`<target>/rpi/boot`).
+pub fn rpi_boot_dir() -> PathBuf {
+    target_dir().join("rpi").join("boot")
+}
+
+/// The Raspberry Pi card `cargo xtask image --board rpi` writes by default.
+pub fn rpi_card_path() -> PathBuf {
+    target_dir().join("sdcard-rpi.img")
+}
+
+/// The QEMU arguments that boot `card` on `raspi3b` (a Raspberry Pi 3 Model B: four
+/// Cortex-A53, 1 GiB) through U-Boot from `boot`, without the console arguments. QEMU does not
+/// run the Pi's GPU firmware, so its loader does the firmware's part: U-Boot as `-kernel`,
+/// the device tree as `-dtb` (QEMU fills in the memory node and the spin-table stubs); U-Boot
+/// then boots the card's `extlinux.conf` as on the real board. The first serial port (the
+/// PL011, Bluetooth on the real board) is discarded, so the console arguments' `-serial` is
+/// the mini UART, which carries GPIO 14/15. `extra` comes last.
+pub fn raspi3b_args(boot: &Path, card: &Path, extra: &[String]) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "-machine".into(),
+        "raspi3b".into(),
+        "-accel".into(),
+        RASPI3B_ACCEL.into(),
+        "-kernel".into(),
+        boot.join(RPI_UBOOT).display().to_string(),
+        "-dtb".into(),
+        boot.join(RASPI3B_DTB).display().to_string(),
+        "-drive".into(),
+        format!("if=sd,file={},format=raw", qemu_escaped(card)),
+        "-serial".into(),
+        "null".into(),
+    ];
+    args.extend(extra.iter().cloned());
+    args
+}
+
+/// A path as a QEMU option value, which escapes a comma by doubling it.
+fn qemu_escaped(path: &Path) -> String {
+    path.display().to_string().replace(',', ",,")
+}
+
 /// The workspace root (the parent of this crate).
 pub fn workspace_root() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     here.parent().unwrap_or(here).to_path_buf()
+}
+
+/// The cargo target directory: `$CARGO_TARGET_DIR`, else `target/` in the workspace.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 /// Where `cargo xtask build` puts the release kernel `Image`.
@@ -127,10 +187,7 @@ pub fn default_image_path() -> PathBuf {
 
 /// Where `cargo xtask build` puts the `Image` of cargo profile directory `profile`.
 fn image_path(profile: &str) -> PathBuf {
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    target_dir.join(KERNEL_TARGET).join(profile).join("Image")
+    target_dir().join(KERNEL_TARGET).join(profile).join("Image")
 }
 
 /// The kernel `Image` to boot: `$KERNEL_IMAGE`, or else the release `Image` built (once per
@@ -159,11 +216,8 @@ pub fn debug_kernel_image() -> Result<PathBuf, String> {
 
 /// Runs `cargo xtask build ARGS` in the workspace root.
 fn build_image(args: &[&str]) -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["xtask", "build"])
+    let status = xtask(&["build"])
         .args(args)
-        .current_dir(workspace_root())
         .stdout(Stdio::null())
         .status()
         .map_err(|e| format!("cannot run `cargo xtask build`: {e}"))?;
@@ -174,6 +228,36 @@ fn build_image(args: &[&str]) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Writes an SD card image to `out` with `cargo xtask image ARGS --out OUT` (ARGS e.g.
+/// `--board rpi`).
+pub fn write_card(args: &[&str], out: &Path) -> Result<(), String> {
+    let output = xtask(&["image"])
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .map_err(|e| format!("cannot run `cargo xtask image`: {e}"))?;
+    if output.status.success() && out.is_file() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`cargo xtask image {} --out {}` failed ({}):\n{}",
+            args.join(" "),
+            out.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// `cargo xtask COMMAND` (the cargo running the tests, from `$CARGO`) in the workspace root.
+fn xtask(command: &[&str]) -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.arg("xtask").args(command).current_dir(workspace_root());
+    cmd
 }
 
 #[cfg(test)]
@@ -194,6 +278,21 @@ mod tests {
             joined,
             "-machine virt,gic-version=2,virtualization=on -cpu cortex-a72 -m 64M -nic none \
              -kernel /tmp/Image -s"
+        );
+    }
+
+    #[test]
+    fn raspi3b_boots_uboot_with_the_pi3_device_tree_and_the_card() {
+        let args = raspi3b_args(
+            Path::new("/b"),
+            Path::new("/c,d.img"),
+            &["-snapshot".into()],
+        );
+        assert_eq!(
+            args.join(" "),
+            "-machine raspi3b -accel tcg,thread=single -kernel /b/u-boot.bin \
+             -dtb /b/bcm2837-rpi-3-b.dtb -drive if=sd,file=/c,,d.img,format=raw -serial null \
+             -snapshot"
         );
     }
 

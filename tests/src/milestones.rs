@@ -55,6 +55,10 @@ pub fn parse_frames_free(line: &str) -> Option<(u64, u64)> {
     Some((frames, kib))
 }
 
+/// The deadline of the one-shot timer interrupt boot sleeps through (`run_init` in the
+/// kernel): `timer: first interrupt after` reports no less.
+pub const FIRST_TIMER_DEADLINE_MS: f64 = 1.0;
+
 /// Parses `timer: first interrupt after <ms> ms` into the milliseconds.
 pub fn parse_first_timer_interrupt(line: &str) -> Option<f64> {
     let rest = after(line, "timer: first interrupt after ")?;

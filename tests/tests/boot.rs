@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 use systest::milestones::{
-    parse_first_timer_interrupt, parse_frames_free, parse_ram, parse_timer_frequency,
+    FIRST_TIMER_DEADLINE_MS, parse_first_timer_interrupt, parse_frames_free, parse_ram,
+    parse_timer_frequency,
 };
 use systest::{Qemu, QemuConfig};
 
@@ -14,8 +15,6 @@ use systest::{Qemu, QemuConfig};
 const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Bound on the power-off after `boot complete`.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
-/// The deadline of the kernel's first timer interrupt at boot.
-const FIRST_TIMER_DEADLINE_MS: f64 = 1.0;
 const MIB: u64 = 1024 * 1024;
 
 /// One board to boot.

@@ -1,8 +1,9 @@
 //! `cargo xtask run` without a terminal. With its stdin a pipe, what is written there reaches
 //! the guest's shell once the kernel has booted: `ps` is answered with the system's process
-//! table, and `poweroff` ends the run. With stdin `/dev/null` (as in CI) the guest gets
-//! nothing and the run ends at its `--timeout`. Like the SD card tests, this boots the release
-//! build `cargo xtask run` makes, not `$KERNEL_IMAGE`.
+//! table, and `poweroff` ends the run, on virt and on raspi3b (`--board raspi3b`, the
+//! Raspberry Pi card, console on the mini UART). With stdin `/dev/null` (as in CI) the guest
+//! gets nothing and the run ends at its `--timeout`. Like the SD card tests, this boots the
+//! release build `cargo xtask run` makes, not `$KERNEL_IMAGE`.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -15,12 +16,14 @@ const NULL_TIMEOUT_S: &str = "5";
 /// xtask's exit status when it killed QEMU at the timeout.
 const TIMEOUT_STATUS: i32 = 124;
 
-/// Runs `cargo xtask run --timeout SECS` with `stdin`, first writing `input` to it when it is
-/// a pipe; returns what it printed.
-fn xtask_run(timeout_s: &str, stdin: Stdio, input: &[u8]) -> Output {
+/// Runs `cargo xtask run ARGS --timeout SECS` with `stdin`, first writing `input` to it when
+/// it is a pipe; returns what it printed.
+fn xtask_run(args: &[&str], timeout_s: &str, stdin: Stdio, input: &[u8]) -> Output {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut child = Command::new(cargo)
-        .args(["xtask", "run", "--timeout", timeout_s])
+        .args(["xtask", "run"])
+        .args(args)
+        .args(["--timeout", timeout_s])
         .current_dir(workspace_root())
         .stdin(stdin)
         .stdout(Stdio::piped())
@@ -66,9 +69,10 @@ fn ps_rows(console: &str) -> Vec<(u32, u32, String)> {
         .collect()
 }
 
-#[test]
-fn piped_input_reaches_the_shell() {
-    let out = xtask_run(PIPED_TIMEOUT_S, Stdio::piped(), b"ps\npoweroff\n");
+/// `printf 'ps\npoweroff\n' | cargo xtask run ARGS`: the running system's process table, then
+/// a clean power-off.
+fn piped_ps_is_answered(args: &[&str]) {
+    let out = xtask_run(args, PIPED_TIMEOUT_S, Stdio::piped(), b"ps\npoweroff\n");
     let console = String::from_utf8_lossy(&out.stdout);
     let log = format!("{console}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the run did not power off: {log}");
@@ -87,8 +91,18 @@ fn piped_input_reaches_the_shell() {
 }
 
 #[test]
+fn piped_input_reaches_the_shell() {
+    piped_ps_is_answered(&[]);
+}
+
+#[test]
+fn piped_input_reaches_the_shell_on_raspi3b() {
+    piped_ps_is_answered(&["--board", "raspi3b"]);
+}
+
+#[test]
 fn with_stdin_null_the_guest_gets_nothing_and_the_timeout_ends_the_run() {
-    let out = xtask_run(NULL_TIMEOUT_S, Stdio::null(), b"");
+    let out = xtask_run(&[], NULL_TIMEOUT_S, Stdio::null(), b"");
     let console = String::from_utf8_lossy(&out.stdout);
     let log = format!("{console}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(TIMEOUT_STATUS), "{log}");

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
-use systest::{Qemu, QemuConfig, SDCARD_BOOTARGS, SDCARD_MEM, UBOOT_BIOS, workspace_root};
+use systest::{Qemu, QemuConfig, SDCARD_BOOTARGS, SDCARD_MEM, UBOOT_BIOS, target_dir, write_card};
 
 /// Bound on each wait up to `boot complete` (U-Boot counts down 2 s before it boots).
 const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -40,31 +40,7 @@ const FAT32_MIN_CLUSTERS: u64 = 65525;
 
 /// Where this test writes its images.
 fn work_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"))
-        .join("systest")
-}
-
-/// Runs `cargo xtask image --out <out>`.
-fn build_image(out: &Path) -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["xtask", "image", "--out"])
-        .arg(out)
-        .current_dir(workspace_root())
-        .output()
-        .map_err(|e| format!("cannot run `cargo xtask image`: {e}"))?;
-    if output.status.success() && out.is_file() {
-        Ok(())
-    } else {
-        Err(format!(
-            "`cargo xtask image --out {}` failed ({}):\n{}",
-            out.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
+    target_dir().join("systest")
 }
 
 /// The image the tests share, built once per test process.
@@ -75,7 +51,7 @@ fn sdcard_image() -> &'static Path {
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let out = dir.join("sdcard.img");
-        build_image(&out)?;
+        write_card(&[], &out)?;
         Ok(out)
     });
     match built {
@@ -248,7 +224,7 @@ fn partition_table_and_fat32_pass_fsck() {
 fn rebuilt_image_is_byte_identical() {
     let first = std::fs::read(sdcard_image()).expect("image readable");
     let again_path = work_dir().join("sdcard-again.img");
-    build_image(&again_path).unwrap_or_else(|e| panic!("{e}"));
+    write_card(&[], &again_path).unwrap_or_else(|e| panic!("{e}"));
     let again = std::fs::read(&again_path).expect("second image readable");
     let _ = std::fs::remove_file(&again_path);
     assert_eq!(first.len(), again.len(), "the two images differ in size");

@@ -13,7 +13,7 @@
 //! Benchmarks, not tests: nothing here judges the numbers.
 
 use crate::image::{self, Profile};
-use crate::{Result, root, setup};
+use crate::{Result, setup};
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -152,10 +152,7 @@ pub fn run() -> Result<ExitCode> {
         boot.after_ms, boot.before_ms
     );
     let json = json(&samples, &boot);
-    let path = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-        .join("bench.json");
+    let path = systest::target_dir().join("bench.json");
     std::fs::write(&path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("xtask: wrote {}", path.display());
     Ok(ExitCode::SUCCESS)

@@ -4,7 +4,7 @@
 use crate::{Result, cargo, root, run_checked};
 use std::path::PathBuf;
 use std::process::Command;
-use systest::KERNEL_TARGET;
+use systest::{KERNEL_TARGET, target_dir};
 
 /// Which cargo profile the kernel is built with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,13 +40,6 @@ pub fn elf_path(profile: Profile) -> PathBuf {
         .join(KERNEL_TARGET)
         .join(profile.dir())
         .join("kernel")
-}
-
-/// The cargo target directory.
-pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
 }
 
 /// Builds the kernel and its `Image`, and the user programs into `initramfs.cpio` beside it

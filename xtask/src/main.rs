@@ -1,9 +1,10 @@
 //! `cargo xtask <command>`: builds the kernel, boots it under QEMU and runs the test tiers.
 //!
-//! Commands: `build [--debug]`, `image [--out FILE] [--size MiB] [--debug]`,
+//! Commands: `build [--debug]`, `image [--board virt|rpi] [--out FILE] [--size MiB] [--debug]`,
 //! `run [options] [-- qemu args]`, `gdb [options] [-- qemu args]`, `test`, `bench`,
-//! `profile [BENCH]`. Each first installs what is missing (QEMU via apt when root, rustup
-//! targets and components; U-Boot for `run --sdcard`); see `setup`.
+//! `profile [BENCH]`, `layers`. Each first installs what is missing (QEMU via apt when root,
+//! rustup targets and components; U-Boot for `run --sdcard`), see `setup`; the Raspberry Pi
+//! boot files are fetched on first use, see `rpi`.
 
 mod bench;
 mod image;
@@ -11,6 +12,7 @@ mod layers;
 mod profile;
 mod qemu;
 mod rootfs;
+mod rpi;
 mod sdcard;
 mod setup;
 mod stream;
@@ -29,9 +31,11 @@ usage: cargo xtask <command>
 
 commands:
   build [--debug]              build the kernel and its Image; print the Image path
-  image [--out FILE] [--size MiB] [--debug]
+  image [--board virt|rpi] [--out FILE] [--size MiB] [--debug]
                                build, then write an SD card image (MBR, FAT32, extlinux)
-                               for U-Boot; default target/sdcard.img, 64 MiB; print its path
+                               for U-Boot; default target/sdcard.img, 64 MiB; print its path.
+                               --board rpi adds the Raspberry Pi 3/4 firmware, config.txt,
+                               U-Boot and device trees (default target/sdcard-rpi.img)
   run [options] [-- qemu args] build, then boot under QEMU with the console on this terminal
   gdb [options] [-- qemu args] like run, but QEMU waits for gdb on :1234 (-s -S)
   test                         run all test tiers; ends with `N passed, N failed`
@@ -51,7 +55,10 @@ run/gdb options:
   --debug              boot the debug build instead of release
   --timeout SECS       kill QEMU after SECS when not on a terminal (default 300)
   --sdcard             boot the SD card image (cargo xtask image) through U-Boot
-                       (u-boot-qemu as -bios, the image on virtio-blk; default --mem 128M)";
+                       (u-boot-qemu as -bios, the image on virtio-blk; default --mem 128M)
+  --board virt|raspi3b the machine (default virt); raspi3b boots the Raspberry Pi card
+                       (cargo xtask image --board rpi) through its U-Boot, console on the
+                       mini UART (takes none of --gic, --cpu, --mem, --el2, --sdcard)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -165,7 +165,7 @@ impl Options {
 pub fn run(options: &Options) -> Result<ExitCode> {
     setup::ensure_tools()?;
     let kernel_image = image::build(Profile::Release)?;
-    let dir = image::target_dir().join("profile");
+    let dir = systest::target_dir().join("profile");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let trace = dir.join(format!("{}.trace", options.benchmark));
     // A Unix socket path has a short length limit, so not under the target directory.

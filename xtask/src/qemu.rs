@@ -1,5 +1,6 @@
 //! `cargo xtask run` and `cargo xtask gdb`: boot the kernel `Image` under QEMU virt with the
-//! console on this terminal; with `--sdcard`, the SD card image through U-Boot instead.
+//! console on this terminal; with `--sdcard`, the SD card image through U-Boot instead; with
+//! `--board raspi3b`, the Raspberry Pi card through the Pi's U-Boot on QEMU's raspi3b.
 
 use crate::image::{self, Profile};
 use crate::{Result, describe, sdcard, setup, stream};
@@ -14,10 +15,21 @@ use systest::{HEADLESS_ARGS, QEMU, QemuConfig, SDCARD_MEM};
 /// Default bound on a run without a terminal.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// The machine QEMU emulates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Machine {
+    /// `virt`, configured by [`QemuConfig`].
+    Virt,
+    /// `raspi3b` booting the Raspberry Pi card (see [`systest::raspi3b_args`]).
+    Raspi3b,
+}
+
 /// Options of `run` and `gdb`.
 #[derive(Debug, PartialEq)]
 pub struct RunOptions {
-    /// The board.
+    /// The machine.
+    pub machine: Machine,
+    /// The virt board's configuration (and the extra QEMU arguments of either machine).
     pub config: QemuConfig,
     /// Which kernel build to boot.
     pub profile: Profile,
@@ -28,20 +40,38 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
-    /// Parses `[--gic 2|3] [--cpu C] [--mem M] [--el2] [--debug] [--timeout S] [--sdcard]
-    /// [-- qemu args]`. `--sdcard` without `--mem` gets [`SDCARD_MEM`].
+    /// Parses `[--board virt|raspi3b] [--gic 2|3] [--cpu C] [--mem M] [--el2] [--debug]
+    /// [--timeout S] [--sdcard] [-- qemu args]`. `--sdcard` without `--mem` gets
+    /// [`SDCARD_MEM`]; raspi3b takes none of the virt board's options.
     pub fn parse(args: &[String]) -> Result<RunOptions> {
         let mut opts = RunOptions {
+            machine: Machine::Virt,
             config: QemuConfig::default(),
             profile: Profile::Release,
             timeout: DEFAULT_TIMEOUT,
             sdcard: false,
         };
         let mut mem_given = false;
+        let mut virt_only = None;
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+            if matches!(
+                arg.as_str(),
+                "--gic" | "--cpu" | "--mem" | "--el2" | "--sdcard"
+            ) {
+                virt_only = Some(arg.clone());
+            }
             match arg.as_str() {
+                "--board" => {
+                    opts.machine = match value()?.as_str() {
+                        "virt" => Machine::Virt,
+                        "raspi3b" => Machine::Raspi3b,
+                        other => {
+                            return Err(format!("--board must be virt or raspi3b, not {other:?}"));
+                        }
+                    }
+                }
                 "--gic" => opts.config.gic = parse_gic(value()?)?,
                 "--cpu" => opts.config.cpu = value()?.clone(),
                 "--mem" => {
@@ -58,6 +88,12 @@ impl RunOptions {
                 }
                 other => return Err(format!("unknown option {other:?} (see cargo xtask help)")),
             }
+        }
+        if let (Machine::Raspi3b, Some(option)) = (opts.machine, virt_only) {
+            return Err(format!(
+                "{option} is for the virt machine; raspi3b is a fixed board (4 x Cortex-A53, \
+                 1 GiB) that always boots its card"
+            ));
         }
         if opts.sdcard && !mem_given {
             opts.config.mem = SDCARD_MEM.into();
@@ -85,12 +121,21 @@ fn parse_secs(value: &str) -> Result<Duration> {
 pub fn run(opts: &RunOptions) -> Result<ExitCode> {
     setup::ensure_tools()?;
     let args = build(opts, &opts.config)?;
-    boot(&args, Some(opts.timeout))
+    boot(opts.machine, &args, Some(opts.timeout))
 }
 
 /// Builds what `opts` boots and returns the QEMU arguments for `config`: the `Image` as
-/// `-kernel`, or with `--sdcard` the SD card image (at its default path) through U-Boot.
+/// `-kernel`, or with `--sdcard` the SD card image (at its default path) through U-Boot; on
+/// raspi3b the Raspberry Pi card (at its default path).
 fn build(opts: &RunOptions, config: &QemuConfig) -> Result<Vec<String>> {
+    if opts.machine == Machine::Raspi3b {
+        let card = sdcard::build(&sdcard::ImageOptions::rpi(opts.profile))?;
+        return Ok(systest::raspi3b_args(
+            &systest::rpi_boot_dir(),
+            &card,
+            &config.extra,
+        ));
+    }
     if opts.sdcard {
         let bios = setup::ensure_uboot()?;
         let disk = sdcard::build(&sdcard::ImageOptions::new(opts.profile))?;
@@ -121,7 +166,7 @@ pub fn gdb(opts: &RunOptions) -> Result<ExitCode> {
     if setup::which("gdb-multiarch").is_none() {
         eprintln!("  gdb-multiarch is not installed: apt-get install gdb-multiarch");
     }
-    boot(&args, None)
+    boot(opts.machine, &args, None)
 }
 
 /// What this process's standard input is, which decides how QEMU gets the console.
@@ -165,16 +210,22 @@ impl Stdin {
     }
 }
 
-/// Runs QEMU with `args`: on a terminal with `-nographic` and no time limit; otherwise
-/// headless, killed after `timeout`, with a piped (or file) stdin relayed to the guest
-/// console from the kernel's `boot complete` on, and any other stdin replaced by /dev/null.
-fn boot(args: &[String], timeout: Option<Duration>) -> Result<ExitCode> {
+/// Runs QEMU with `args` for `machine`: on a terminal with `-nographic` and no time limit;
+/// otherwise headless, killed after `timeout`, with a piped (or file) stdin relayed to the
+/// guest console from the kernel's `boot complete` on, and any other stdin replaced by
+/// /dev/null.
+fn boot(machine: Machine, args: &[String], timeout: Option<Duration>) -> Result<ExitCode> {
     let mut cmd = Command::new(QEMU);
     cmd.args(args);
     let stdin = Stdin::current();
     match stdin {
         Stdin::Terminal => {
             cmd.arg("-nographic");
+            if machine == Machine::Raspi3b {
+                // The raspi3b arguments name the first serial port, so -nographic adds none:
+                // put the mini UART (the second) on the terminal, with QEMU's Ctrl-A commands.
+                cmd.args(["-serial", "mon:stdio"]);
+            }
         }
         Stdin::Stream => {
             cmd.args(HEADLESS_ARGS)
@@ -238,6 +289,7 @@ mod tests {
     #[test]
     fn defaults() {
         let opts = RunOptions::parse(&[]).expect("parses");
+        assert_eq!(opts.machine, Machine::Virt);
         assert_eq!(opts.config, QemuConfig::default());
         assert_eq!(opts.profile, Profile::Release);
         assert!(!opts.sdcard);
@@ -277,6 +329,19 @@ mod tests {
         assert_eq!(opts.config.extra, strings(&["-d", "int"]));
         assert_eq!(opts.profile, Profile::Debug);
         assert_eq!(opts.timeout, Duration::from_secs(9));
+    }
+
+    #[test]
+    fn raspi3b_takes_no_virt_options() {
+        let opts = RunOptions::parse(&strings(&["--board", "raspi3b", "--debug"])).expect("parses");
+        assert_eq!(opts.machine, Machine::Raspi3b);
+        assert_eq!(opts.profile, Profile::Debug);
+        for option in [&["--gic", "2"][..], &["--mem", "1G"], &["--sdcard"]] {
+            let mut args = strings(&["--board", "raspi3b"]);
+            args.extend(strings(option));
+            assert!(RunOptions::parse(&args).is_err(), "{option:?}");
+        }
+        assert!(RunOptions::parse(&strings(&["--board", "raspi4b"])).is_err());
     }
 
     #[test]

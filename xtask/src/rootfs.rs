@@ -9,6 +9,7 @@ use crate::{Result, cargo, root, run_checked};
 use kcore::cpio::CpioWriter;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use systest::target_dir;
 
 pub use systest::INITRAMFS_NAME;
 
@@ -72,10 +73,4 @@ fn add_tree(cpio: &mut CpioWriter, dir: &Path, prefix: &str) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
 }

@@ -7,13 +7,17 @@
 //! and starts them with `booti`, passing its own device tree with `append` as
 //! `/chosen/bootargs`.
 //!
+//! With `--board rpi` the card also carries the Raspberry Pi 3/4 boot files ([`crate::rpi`]:
+//! firmware, `config.txt`, U-Boot, device trees) and still boots QEMU's virt, whose U-Boot
+//! ignores them.
+//!
 //! Everything is written on the host with `mbrman` and `fatfs`, without mtools, loop mounts
 //! or root. The output is deterministic: fixed disk signature, volume id and label, every FAT
 //! timestamp the same fixed time, files written in a fixed order, so rebuilding without
 //! changes yields a byte-identical image.
 
+use crate::Result;
 use crate::image::{self, Profile};
-use crate::{Result, root};
 use fatfs::{Date, DateTime, FatType, FileSystem, FormatVolumeOptions, FsOptions, Time};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -47,9 +51,21 @@ const BPB_HIDDEN_SECTORS: u64 = 0x1C;
 /// Sector of the FAT32 backup boot sector, as `fatfs` formats it.
 const BACKUP_BOOT_SECTOR: u64 = 6;
 
+/// Which boards a card is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardBoard {
+    /// Boards whose U-Boot is already there (QEMU's virt): the kernel, initramfs, extlinux.
+    Virt,
+    /// Also the Raspberry Pi 3 and 4: their firmware, U-Boot and device trees ([`crate::rpi`]).
+    /// The card still boots QEMU's virt, whose U-Boot ignores those files.
+    Rpi,
+}
+
 /// Options of `cargo xtask image`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ImageOptions {
+    /// The boards the card boots.
+    pub board: CardBoard,
     /// Where the image goes.
     pub out: PathBuf,
     /// Its size in MiB.
@@ -62,35 +78,55 @@ impl ImageOptions {
     /// The defaults: `target/sdcard.img`, 64 MiB, release kernel.
     pub fn new(profile: Profile) -> ImageOptions {
         ImageOptions {
+            board: CardBoard::Virt,
             out: default_out(),
             size_mib: DEFAULT_SIZE_MIB,
             profile,
         }
     }
 
-    /// Parses `[--out FILE] [--size MiB] [--debug]`.
+    /// The defaults for a Raspberry Pi card: `target/sdcard-rpi.img`.
+    pub fn rpi(profile: Profile) -> ImageOptions {
+        ImageOptions {
+            board: CardBoard::Rpi,
+            out: systest::rpi_card_path(),
+            ..ImageOptions::new(profile)
+        }
+    }
+
+    /// Parses `[--board virt|rpi] [--out FILE] [--size MiB] [--debug]`.
     pub fn parse(args: &[String]) -> Result<ImageOptions> {
         let mut opts = ImageOptions::new(Profile::Release);
+        let mut out = None;
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
             match arg.as_str() {
-                "--out" => opts.out = PathBuf::from(value()?),
+                "--board" => {
+                    opts.board = match value()?.as_str() {
+                        "virt" => CardBoard::Virt,
+                        "rpi" => CardBoard::Rpi,
+                        other => return Err(format!("--board must be virt or rpi, not {other:?}")),
+                    }
+                }
+                "--out" => out = Some(PathBuf::from(value()?)),
                 "--size" => opts.size_mib = parse_size(value()?)?,
                 "--debug" => opts.profile = Profile::Debug,
                 other => return Err(format!("unknown option {other:?} (see cargo xtask help)")),
             }
         }
+        opts.out = match (out, opts.board) {
+            (Some(out), _) => out,
+            (None, CardBoard::Rpi) => systest::rpi_card_path(),
+            (None, CardBoard::Virt) => default_out(),
+        };
         Ok(opts)
     }
 }
 
 /// `target/sdcard.img` (under `$CARGO_TARGET_DIR` when set).
 fn default_out() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-        .join("sdcard.img")
+    systest::target_dir().join("sdcard.img")
 }
 
 fn parse_size(value: &str) -> Result<u32> {
@@ -124,6 +160,10 @@ pub fn extlinux_conf(append: &str) -> String {
 /// Builds the kernel and user programs, then writes the SD card image; returns its path.
 /// Tools must be set up first.
 pub fn build(opts: &ImageOptions) -> Result<PathBuf> {
+    let board_files = match opts.board {
+        CardBoard::Virt => Vec::new(),
+        CardBoard::Rpi => crate::rpi::ensure_boot_files()?.card_files()?,
+    };
     let kernel = image::build(opts.profile)?;
     let initramfs = kernel.with_file_name(INITRAMFS_NAME);
     let read = |path: &Path| {
@@ -137,7 +177,11 @@ pub fn build(opts: &ImageOptions) -> Result<PathBuf> {
             extlinux_conf(SDCARD_BOOTARGS).into_bytes(),
         ),
     ];
-    let files: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (*n, b.as_slice()))
+        .chain(board_files.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
+        .collect();
     write_image_file(&opts.out, opts.size_mib, &files)?;
     Ok(opts.out.clone())
 }
@@ -513,8 +557,18 @@ mod tests {
         assert_eq!(opts.out, PathBuf::from("x.img"));
         assert_eq!(opts.size_mib, 128);
         assert_eq!(opts.profile, Profile::Debug);
+        let opts = ImageOptions::parse(&strings(&["--board", "rpi"])).expect("parses");
+        assert_eq!(opts, ImageOptions::rpi(Profile::Release));
+        assert!(opts.out.ends_with("sdcard-rpi.img"));
+        let opts =
+            ImageOptions::parse(&strings(&["--out", "y.img", "--board", "rpi"])).expect("parses");
+        assert_eq!(
+            (opts.board, opts.out),
+            (CardBoard::Rpi, PathBuf::from("y.img"))
+        );
         for bad in [
-            &["--size", "8"][..],
+            &["--board", "pi5"][..],
+            &["--size", "8"],
             &["--size", "big"],
             &["--out"],
             &["--fast"],

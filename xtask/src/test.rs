@@ -2,8 +2,9 @@
 //!
 //! Tiers: lint (clippy on host crates, kernel and user programs, each invocation one test),
 //! host unit tests (the workspace's `default-members` but systest), kernel tests under QEMU on
-//! two boards, system tests against the release `Image`. A step that cannot run or fails to
-//! build counts as one failed test; its output has already been streamed to the terminal.
+//! three boards (virt with GICv2 and with GICv3, raspi3b), system tests against the release
+//! `Image`. A step that cannot run or fails to build counts as one failed test; its output has
+//! already been streamed to the terminal.
 
 use crate::image::{self, Profile};
 use crate::stream::{Captured, run_captured};
@@ -33,12 +34,13 @@ pub fn run_all() -> Result<ExitCode> {
     }
     tiers.push((
         "kernel tests, GICv2 cortex-a53",
-        kernel_tests(2, "cortex-a53"),
+        kernel_tests(&virt_board(2, "cortex-a53")),
     ));
     tiers.push((
         "kernel tests, GICv3 cortex-a72",
-        kernel_tests(3, "cortex-a72"),
+        kernel_tests(&virt_board(3, "cortex-a72")),
     ));
+    tiers.push(("kernel tests, raspi3b", raspi3b_kernel_tests()));
     tiers.push(("system tests", system_tests()));
 
     let total = tiers
@@ -139,13 +141,35 @@ fn package_args(names: &[String]) -> Vec<&str> {
         .collect()
 }
 
-/// The kernel's own tests under QEMU (through qemu/ktest-runner.sh). A run that prints no
-/// `ktest: N passed, N failed` line counts as one failure even if it exits with 0.
-fn kernel_tests(gic: u8, cpu: &str) -> Counts {
+/// qemu/ktest-runner.sh's settings for a virt board.
+fn virt_board(gic: u8, cpu: &str) -> Vec<(&'static str, String)> {
+    vec![("KTEST_GIC", gic.to_string()), ("KTEST_CPU", cpu.into())]
+}
+
+/// The kernel tests on raspi3b, with the Pi 3 B device tree from the Raspberry Pi boot files.
+fn raspi3b_kernel_tests() -> Counts {
+    match crate::rpi::ensure_boot_files() {
+        Ok(_) => {
+            let dtb = systest::rpi_boot_dir().join(systest::RASPI3B_DTB);
+            kernel_tests(&[
+                ("KTEST_MACHINE", "raspi3b".into()),
+                ("KTEST_DTB", dtb.display().to_string()),
+            ])
+        }
+        Err(e) => {
+            eprintln!("xtask: kernel tests on raspi3b not run: {e}");
+            Counts::one(false)
+        }
+    }
+}
+
+/// The kernel's own tests under QEMU (through qemu/ktest-runner.sh, configured by `board`).
+/// A run that prints no `ktest: N passed, N failed` line counts as one failure even if it
+/// exits with 0.
+fn kernel_tests(board: &[(&str, String)]) -> Counts {
     let mut cmd = cargo();
     cmd.args(["test", "-p", "kernel", "--target", KERNEL_TARGET])
-        .env("KTEST_GIC", gic.to_string())
-        .env("KTEST_CPU", cpu);
+        .envs(board.iter().map(|(k, v)| (k, v)));
     counted(&mut cmd, |done| match summary::ktest(&done.output) {
         Some(counts) => counts.with_status(done.status),
         None => Counts::one(false),

@@ -6,12 +6,20 @@
 //! asks for them: console, interrupt controller, timer interrupt, power control. Nothing
 //! borrows the blob after boot.
 //!
+//! Every `reg` is read through `fdt_util`, which translates it through the buses' `ranges`
+//! into a CPU physical address, and every interrupt is decoded by the controller it goes to,
+//! so a platform file holds only what its boards have that others do not.
+//!
 //! Adding a board means adding a platform file here (and its drivers under `drivers/`), and
 //! naming its probe in [`PLATFORMS`], ahead of the generic platform that takes any tree.
 
+mod arm;
 mod fdt_util;
 mod generic;
 mod platform;
+mod raspberrypi;
+#[cfg(test)]
+mod tests;
 
 pub use platform::{Console, DeviceError, Platform};
 
@@ -31,7 +39,7 @@ const MAX_BOOTARGS: usize = 1024;
 type Probe = fn(&Fdt<'_>, &str) -> Option<&'static dyn Platform>;
 
 /// The platforms the kernel knows, most specific first.
-const PLATFORMS: &[Probe] = &[generic::probe];
+const PLATFORMS: &[Probe] = &[raspberrypi::probe, generic::probe];
 
 /// A small fixed-capacity list of ranges.
 #[derive(Clone, Copy, Debug, Default)]
@@ -149,7 +157,7 @@ fn find_memory(fdt: &Fdt<'_>, memory: &mut Ranges, reserved: &mut Ranges) {
     for node in fdt.all_nodes() {
         let is_memory = node.property("device_type").and_then(|p| p.as_str()) == Some("memory");
         if is_memory {
-            for range in node_ranges(node) {
+            for range in node_ranges(fdt, node) {
                 memory.push(range);
             }
         }
@@ -162,7 +170,7 @@ fn find_memory(fdt: &Fdt<'_>, memory: &mut Ranges, reserved: &mut Ranges) {
     }
     if let Some(node) = fdt.find_node("/reserved-memory") {
         for child in node.children() {
-            for range in node_ranges(child) {
+            for range in node_ranges(fdt, child) {
                 reserved.push(range);
             }
         }
