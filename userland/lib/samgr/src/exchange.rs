@@ -35,13 +35,16 @@ pub(crate) fn unbind_thread(thread: u64) {
     THREADS.lock().retain(|(t, _)| *t != thread);
 }
 
-/// The queue of the calling pool thread (`SAMGR_GetCurrentQueueID`); `None` elsewhere.
+/// The queue of the calling pool thread (`SAMGR_GetCurrentQueueID`), or of the pool whose
+/// idle thread the caller stands in for (the boss thread running a request in its place);
+/// `None` elsewhere.
 pub fn current_queue() -> Option<QueueId> {
     let me = crate::os::current_thread();
-    THREADS
-        .lock()
+    let threads = THREADS.lock();
+    threads
         .iter()
         .find(|(t, _)| *t == me)
+        .or_else(|| threads.iter().find(|(_, q)| q.0.is_borrowed_by(me)))
         .map(|(_, q)| q.clone())
 }
 
@@ -76,6 +79,7 @@ pub fn send_request(
         response: Response::default(),
         kind,
         handler: None,
+        ipc: None,
     };
     queue.send(exchange)
 }
@@ -112,6 +116,7 @@ fn deliver_response(request: &Request, response: Response, reply: Reply) {
         response,
         kind: ExchangeType::Ack,
         handler: Some(reply.handler),
+        ipc: None,
     };
     if let Err(ack) = queue.try_send(ack) {
         // The origin's queue is full: run the handler here rather than lose the response.
@@ -146,6 +151,7 @@ pub fn send_shared_request(
         response: Response::default(),
         kind,
         handler: None,
+        ipc: None,
     };
     queue.send(exchange)
 }
@@ -165,6 +171,7 @@ pub fn send_shared_direct_request(
         response,
         kind: ExchangeType::Direct,
         handler: Some(handler),
+        ipc: None,
     };
     queue.send(exchange)
 }

@@ -96,6 +96,15 @@ pub trait IServerProxy: Send + Sync {
         request: &mut dyn IpcReader,
         reply: &mut dyn IpcWriter,
     ) -> i32;
+
+    /// Whether call `code` is *quick*: it finishes in a short, bounded time and never
+    /// waits — no sleeping, no synchronous IPC, no waiting for another thread (locks held
+    /// briefly are fine). A quick call may run on the endpoint's boss thread in place of
+    /// the service's idle task (see `endpoint`), which saves the hand-over to that thread;
+    /// a slow one there would hold up every other call to the process. Default: none is.
+    fn is_quick(&self, _code: u32) -> bool {
+        false
+    }
 }
 
 /// The server side of an exported interface written as a call handler that returns a
@@ -111,6 +120,11 @@ pub trait CallHandler: Send + Sync {
         request: &mut dyn IpcReader,
         reply: &mut dyn IpcWriter,
     ) -> Result<(), Error>;
+
+    /// See [`IServerProxy::is_quick`].
+    fn is_quick(&self, _code: u32) -> bool {
+        false
+    }
 }
 
 impl<T: CallHandler> IServerProxy for T {
@@ -122,6 +136,10 @@ impl<T: CallHandler> IServerProxy for T {
         reply: &mut dyn IpcWriter,
     ) -> i32 {
         crate::errno::code_of(&self.handle(code, origin, request, reply))
+    }
+
+    fn is_quick(&self, code: u32) -> bool {
+        CallHandler::is_quick(self, code)
     }
 }
 

@@ -96,6 +96,11 @@ impl IServerProxy for EchoApi {
             EC_INVALID
         }
     }
+
+    /// Everything but SLEEP, which waits on the service thread.
+    fn is_quick(&self, code: u32) -> bool {
+        code != SLEEP
+    }
 }
 
 samgr::exported_interface!(EchoApi);
@@ -116,6 +121,10 @@ impl IServerProxy for FixedApi {
         } else {
             EC_INVALID
         }
+    }
+
+    fn is_quick(&self, _code: u32) -> bool {
+        true
     }
 }
 

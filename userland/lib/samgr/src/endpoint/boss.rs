@@ -11,11 +11,12 @@ use super::{
 use crate::client::RemoteProxy;
 use crate::protocol::SAMGR_MSG_LIMIT;
 use crate::remote::SAMGR_HANDLE;
-use crate::task::{PRI_ABOVE_NORMAL, os_priority};
+use super::dispatch::BOSS_PRIORITY;
 use abi::Errno;
 use abi::liteipc::msg_type;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use liteipc::{IpcIo, Message};
 
 impl Endpoint {
     /// Starts the boss thread unless it runs.
@@ -27,7 +28,7 @@ impl Endpoint {
         if !start {
             return;
         }
-        let spawned = crate::os::spawn("boss", os_priority(PRI_ABOVE_NORMAL), 0x1000, move || {
+        let spawned = crate::os::spawn("boss", BOSS_PRIORITY, 0x1000, move || {
             log::info!("samgr: boss thread started ({})", self.name);
             self.boss()
         });
@@ -40,14 +41,30 @@ impl Endpoint {
         }
     }
 
-    /// The boss thread (upstream `Receive`): register, then serve.
+    /// The boss thread (upstream `Receive`): register, then serve. A request answered here
+    /// (flow control, routing errors, quick calls run in an idle task's place, callbacks)
+    /// has its answer sent with the next receive, in one ioctl.
     fn boss(&'static self) {
         match self.kind {
             EndpointKind::Samgr => self.become_cms(),
             EndpointKind::Client => self.register_all(),
         }
+        let me = crate::os::current_thread();
+        let mut reply = IpcIo::new();
+        let mut answer: Option<Message<'static>> = None;
         loop {
-            let msg = match self.ctx.receive() {
+            let received = match answer.take() {
+                Some(request) => {
+                    let pid = request.pid();
+                    request.reply_and_receive(&reply).or_else(|e| {
+                        // Nothing was received (the request is freed all the same).
+                        log::debug!("samgr: reply to pid {pid} failed: {e:?}");
+                        self.ctx.receive()
+                    })
+                }
+                None => self.ctx.receive(),
+            };
+            let msg = match received {
                 Ok(msg) => msg,
                 Err(Errno::EINTR) => continue,
                 // No samgr (LiteIPC refuses every transfer then): wait for the next one.
@@ -61,7 +78,7 @@ impl Endpoint {
                 }
             };
             match msg.msg_type() {
-                msg_type::MT_REQUEST => self.dispatch(msg),
+                msg_type::MT_REQUEST => answer = self.dispatch(msg, me, &mut reply),
                 msg_type::MT_DEATH_NOTIFY => {
                     let handle = msg.dead_handle();
                     if handle == SAMGR_HANDLE {
