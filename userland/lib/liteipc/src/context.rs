@@ -124,10 +124,7 @@ impl IpcContext {
             msg_flag::LITEIPC_FLAG_DEFAULT,
             io,
         );
-        let delivered = self
-            .pool
-            .transfer(Some(&msg), None, true)?
-            .ok_or(Errno::EIO)?;
+        let delivered = self.pool.send_receive(Some(&msg), None)?;
         if delivered.header().msg_type != msg_type::MT_REPLY {
             // Not ours to read; dropping it frees it.
             return Err(Errno::EIO);
@@ -146,25 +143,25 @@ impl IpcContext {
             msg_flag::LITEIPC_FLAG_ONEWAY,
             io,
         );
-        self.pool.transfer(Some(&msg), None, false).map(drop)
+        self.pool.send(Some(&msg), None)
     }
 
     /// Waits (without limit) for the next message for the calling thread.
     pub fn receive(&self) -> Result<Message<'_>, Errno> {
-        let delivered = self.pool.transfer(None, None, true)?.ok_or(Errno::EIO)?;
+        let delivered = self.pool.send_receive(None, None)?;
         Ok(Message::new(self, delivered))
     }
 
     /// Sends a reply described by `to` (the request itself already freed or kept).
     pub fn reply(&self, to: &ReplyTo, io: &IpcIo) -> Result<(), Errno> {
         let msg = to.message(msg_type::MT_REPLY, io);
-        self.pool.transfer(Some(&msg), None, false).map(drop)
+        self.pool.send(Some(&msg), None)
     }
 
     /// Sends a failed reply described by `to` (the caller gets ENOENT).
     pub fn fail(&self, to: &ReplyTo) -> Result<(), Errno> {
         let msg = to.message(msg_type::MT_FAILED_REPLY, &IpcIo::new());
-        self.pool.transfer(Some(&msg), None, false).map(drop)
+        self.pool.send(Some(&msg), None)
     }
 
     /// A raw `IPC_SEND_RECV_MSG` (forged messages, bogus frees; see
@@ -413,9 +410,7 @@ impl<'c> Message<'c> {
     pub fn reply(self, io: &IpcIo) -> Result<(), Errno> {
         let msg = self.reply_to().message(msg_type::MT_REPLY, io);
         let ctx = self.ctx;
-        ctx.pool
-            .transfer(Some(&msg), Some(self.reader.into_source()), false)
-            .map(drop)
+        ctx.pool.send(Some(&msg), Some(self.reader.into_source()))
     }
 
     /// Replies with `io`, frees the request and waits for the next message, in one ioctl
@@ -426,8 +421,7 @@ impl<'c> Message<'c> {
         let ctx = self.ctx;
         let next = ctx
             .pool
-            .transfer(Some(&msg), Some(self.reader.into_source()), true)?
-            .ok_or(Errno::EIO)?;
+            .send_receive(Some(&msg), Some(self.reader.into_source()))?;
         Ok(Message::new(ctx, next))
     }
 
@@ -437,9 +431,7 @@ impl<'c> Message<'c> {
             .reply_to()
             .message(msg_type::MT_FAILED_REPLY, &IpcIo::new());
         let ctx = self.ctx;
-        ctx.pool
-            .transfer(Some(&msg), Some(self.reader.into_source()), false)
-            .map(drop)
+        ctx.pool.send(Some(&msg), Some(self.reader.into_source()))
     }
 }
 

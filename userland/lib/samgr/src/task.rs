@@ -167,10 +167,7 @@ impl TaskPool {
             return None;
         }
         Some(Arc::new(TaskPool {
-            queue: QueueId::for_pool(
-                usize::from(config.queue_size),
-                os_priority(config.priority),
-            ),
+            queue: QueueId::for_pool(usize::from(config.queue_size), os_priority(config.priority)),
             config,
             name: String::from(name),
             refs: AtomicUsize::new(1),

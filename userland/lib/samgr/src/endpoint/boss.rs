@@ -4,6 +4,7 @@
 //! everything again, another handle's death marks the client proxies of that handle dead and
 //! runs the hooks of [`Endpoint::on_handle_death`].
 
+use super::dispatch::BOSS_PRIORITY;
 use super::{
     EXIT_NOT_CMS, EXIT_REGISTER_FAILED, Endpoint, EndpointKind, MAX_REGISTER_ATTEMPTS, Target,
     display,
@@ -11,7 +12,6 @@ use super::{
 use crate::client::RemoteProxy;
 use crate::protocol::SAMGR_MSG_LIMIT;
 use crate::remote::SAMGR_HANDLE;
-use super::dispatch::BOSS_PRIORITY;
 use abi::Errno;
 use abi::liteipc::msg_type;
 use alloc::sync::Arc;
