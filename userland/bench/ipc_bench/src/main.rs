@@ -255,13 +255,13 @@ static REGISTERED_CHANGED: Condvar = Condvar::new();
 struct BenchCms(DemoCms);
 
 impl IpcHandler for BenchCms {
-    fn on_request(&mut self, msg: &Message<'_>) -> Option<IpcIo> {
-        let answer = self.0.handle(msg);
+    fn on_request(&mut self, msg: &Message<'_>, reply: &mut IpcIo) -> bool {
+        let answered = self.0.on_request(msg, reply);
         if msg.code() == cms::REG {
             *REGISTERED.lock() = true;
             REGISTERED_CHANGED.notify_all();
         }
-        answer
+        answered
     }
 
     fn keep_serving(&self) -> bool {
@@ -313,24 +313,23 @@ struct Server {
 }
 
 impl IpcHandler for Server {
-    fn on_request(&mut self, msg: &Message<'_>) -> Option<IpcIo> {
-        let mut io = IpcIo::new();
+    fn on_request(&mut self, msg: &Message<'_>, reply: &mut IpcIo) -> bool {
         match msg.code() {
             SIZE => {
-                let _ = io.push_u32(msg.data().len() as u32);
+                let _ = reply.push_u32(msg.data().len() as u32);
             }
             SINK => {
                 self.sunk += 1;
                 self.bytes += msg.data().len() as u64;
             }
             SUNK => {
-                let _ = io.push_u32(self.sunk);
-                let _ = io.push_u64(self.bytes);
+                let _ = reply.push_u32(self.sunk);
+                let _ = reply.push_u64(self.bytes);
             }
             STOP => self.stop = true,
-            _ => return None,
+            _ => return false,
         }
-        Some(io)
+        true
     }
 
     fn keep_serving(&self) -> bool {

@@ -170,28 +170,31 @@ impl IpcContext {
         sys::ipc::send_recv_raw(self.fd(), content)
     }
 
-    /// Serves on the calling thread: requests go to `handler.on_request` (its answer is
-    /// sent as the reply, `None` as a failed reply, nothing for one-way requests), death
-    /// notifications to `handler.on_death`; other messages are freed. Each reply is sent
-    /// together with the freeing of its request and the wait for the next message, in one
-    /// ioctl. Returns when `handler.keep_serving()` turns false, or with the error of a
-    /// failed receive.
+    /// Serves on the calling thread: requests go to `handler.on_request` (the answer it
+    /// writes is sent as the reply, or a failed reply when it returns false; nothing for
+    /// one-way requests), death notifications to `handler.on_death`; other messages are
+    /// freed. Each reply is sent together with the freeing of its request and the wait for
+    /// the next message, in one ioctl. Returns when `handler.keep_serving()` turns false, or
+    /// with the error of a failed receive.
     pub fn serve<H: IpcHandler + ?Sized>(&self, handler: &mut H) -> Result<(), Errno> {
+        // One reply buffer for every request: no allocation per call once it has grown.
+        let mut reply = IpcIo::new();
         let mut next = self.receive();
         loop {
             let msg = next?;
             next = match msg.msg_type() {
                 msg_type::MT_REQUEST => {
-                    let answer = handler.on_request(&msg);
+                    reply.clear();
+                    let answered = handler.on_request(&msg, &mut reply);
                     let stop = !handler.keep_serving();
-                    match (msg.wants_reply(), answer) {
-                        (true, Some(io)) if !stop => msg.reply_and_receive(&io),
-                        (true, Some(io)) => {
+                    match (msg.wants_reply(), answered) {
+                        (true, true) if !stop => msg.reply_and_receive(&reply),
+                        (true, true) => {
                             // The requester may be gone; its error is not ours to handle.
-                            let _ = msg.reply(&io);
+                            let _ = msg.reply(&reply);
                             return Ok(());
                         }
-                        (true, None) => {
+                        (true, false) => {
                             let _ = msg.fail();
                             if stop {
                                 return Ok(());
@@ -445,9 +448,9 @@ impl<'c> Deref for Message<'c> {
 
 /// What [`IpcContext::serve`] dispatches to.
 pub trait IpcHandler {
-    /// Handles a request; the answer is the reply (`None`: a failed reply). For one-way
-    /// requests the answer is dropped.
-    fn on_request(&mut self, msg: &Message<'_>) -> Option<IpcIo>;
+    /// Handles a request, writing the answer into `reply` (empty on entry); false sends a
+    /// failed reply instead. For one-way requests the answer is dropped.
+    fn on_request(&mut self, msg: &Message<'_>, reply: &mut IpcIo) -> bool;
 
     /// A service this process could reach has died.
     fn on_death(&mut self, _handle: u32) {}

@@ -127,6 +127,17 @@ impl IpcIo {
         &self.offsets
     }
 
+    /// Appends a whole number of [`ALIGN`] units (an `i32` or `i64`), which needs no
+    /// padding: the data always ends at an [`ALIGN`] boundary.
+    fn put_units(&mut self, bytes: &[u8]) -> Result<(), IpcIoError> {
+        debug_assert!(self.data.len() % ALIGN == 0 && bytes.len() % ALIGN == 0);
+        if self.data.len() + bytes.len() > MAX_DATA_SIZE {
+            return Err(IpcIoError::Overflow);
+        }
+        self.data.extend_from_slice(bytes);
+        Ok(())
+    }
+
     /// Appends `bytes` at `align`, padding before with zeros and after to [`ALIGN`].
     fn put(&mut self, align: usize, bytes: &[u8]) -> Result<usize, IpcIoError> {
         let start = align_up(self.data.len(), align).ok_or(IpcIoError::Overflow)?;
@@ -200,22 +211,22 @@ impl IpcIo {
 
     /// Pushes an i32.
     pub fn push_i32(&mut self, value: i32) -> Result<(), IpcIoError> {
-        self.put(ALIGN, &value.to_le_bytes()).map(drop)
+        self.put_units(&value.to_le_bytes())
     }
 
     /// Pushes a u32.
     pub fn push_u32(&mut self, value: u32) -> Result<(), IpcIoError> {
-        self.put(ALIGN, &value.to_le_bytes()).map(drop)
+        self.put_units(&value.to_le_bytes())
     }
 
     /// Pushes an i64 (8 bytes at 4-byte alignment).
     pub fn push_i64(&mut self, value: i64) -> Result<(), IpcIoError> {
-        self.put(ALIGN, &value.to_le_bytes()).map(drop)
+        self.put_units(&value.to_le_bytes())
     }
 
     /// Pushes a u64 (8 bytes at 4-byte alignment).
     pub fn push_u64(&mut self, value: u64) -> Result<(), IpcIoError> {
-        self.put(ALIGN, &value.to_le_bytes()).map(drop)
+        self.put_units(&value.to_le_bytes())
     }
 
     /// Pushes a string: u32 length, bytes, NUL.
@@ -331,12 +342,14 @@ impl Source for SliceSource<'_> {
 }
 
 /// Reads a message written by [`IpcIo`]. The cursor is in `Cell`s so `pop_*` take
-/// `&self` and borrowed results (strings, buffers) can be held together.
+/// `&self` and borrowed results (strings, buffers) can be held together. It is kept in
+/// `u32`s (a message holds far less than 4 GiB), so a reader over a received message is
+/// three words and moves cheaply.
 #[derive(Debug)]
 pub struct IpcIoReader<S> {
     src: S,
-    pos: Cell<usize>,
-    next_obj: Cell<usize>,
+    pos: Cell<u32>,
+    next_obj: Cell<u32>,
 }
 
 impl<S: Source> IpcIoReader<S> {
@@ -366,7 +379,19 @@ impl<S: Source> IpcIoReader<S> {
 
     /// Bytes not yet read.
     pub fn remaining(&self) -> usize {
-        self.src.data().len().saturating_sub(self.pos.get())
+        self.src.data().len().saturating_sub(self.pos())
+    }
+
+    /// Byte position of the cursor.
+    fn pos(&self) -> usize {
+        self.pos.get() as usize
+    }
+
+    /// Moves the cursor to byte `pos`.
+    fn set_pos(&self, pos: usize) -> Result<(), IpcIoError> {
+        self.pos
+            .set(u32::try_from(pos).map_err(|_| IpcIoError::Truncated)?);
+        Ok(())
     }
 
     /// Number of special objects listed.
@@ -383,12 +408,11 @@ impl<S: Source> IpcIoReader<S> {
     /// Takes `len` bytes at `align`, then skips padding to [`ALIGN`].
     fn take(&self, align: usize, len: usize) -> Result<&[u8], IpcIoError> {
         let data = self.src.data();
-        let start = align_up(self.pos.get(), align).ok_or(IpcIoError::Truncated)?;
+        let start = align_up(self.pos(), align).ok_or(IpcIoError::Truncated)?;
         let end = start.checked_add(len).ok_or(IpcIoError::Truncated)?;
         let bytes = data.get(start..end).ok_or(IpcIoError::Truncated)?;
         // Padding past the end of the data is tolerated: the last item may be unpadded.
-        self.pos
-            .set(align_up(end, ALIGN).ok_or(IpcIoError::Truncated)?);
+        self.set_pos(align_up(end, ALIGN).ok_or(IpcIoError::Truncated)?)?;
         Ok(bytes)
     }
 
@@ -487,8 +511,8 @@ impl<S: Source> IpcIoReader<S> {
     /// Pops the special object that must be listed at the current (8-aligned) position.
     fn pop_object(&self, kind: u32) -> Result<SpecialObj, IpcIoError> {
         self.atomically(|| {
-            let at = align_up(self.pos.get(), OBJ_ALIGN).ok_or(IpcIoError::Truncated)?;
-            let index = self.next_obj.get();
+            let at = align_up(self.pos(), OBJ_ALIGN).ok_or(IpcIoError::Truncated)?;
+            let index = self.next_obj.get() as usize;
             let listed = index
                 .checked_mul(8)
                 .and_then(|i| self.src.offsets().get(i..i.checked_add(8)?))
@@ -503,7 +527,7 @@ impl<S: Source> IpcIoReader<S> {
             if obj.obj_type != kind {
                 return Err(IpcIoError::WrongObjectType);
             }
-            self.next_obj.set(index + 1);
+            self.next_obj.set(self.next_obj.get() + 1);
             Ok(obj)
         })
     }
