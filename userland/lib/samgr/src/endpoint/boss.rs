@@ -82,6 +82,7 @@ impl Endpoint {
                 msg_type::MT_DEATH_NOTIFY => {
                     let handle = msg.dead_handle();
                     if handle == SAMGR_HANDLE {
+                        crate::client::samgr_gone();
                         // LiteIPC frees buffers only while a CMS exists (upstream checks the
                         // CMS first in IPC_SEND_RECV_MSG): keep it until the next samgr is up.
                         let _ = self.ctx.wait_cms(0);
