@@ -486,3 +486,25 @@ impl fmt::Debug for QueueId {
         write!(f, "Q{}", self.0.serial)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_thread_with_work_queued_is_not_lent() {
+        // The moment between a put and the woken pool thread taking the message: lending
+        // then would let the borrower overtake it.
+        let queue = MessageQueue::new(4, 20);
+        queue.state.lock().idle = 1;
+        assert!(queue.try_lend(1));
+        queue.give_back();
+        queue.put(Exchange::exit()).map_err(drop).unwrap();
+        assert!(!queue.try_lend(1));
+        queue.state.lock().items.clear();
+        assert!(queue.try_lend(1));
+        assert!(queue.is_borrowed_by(1) && !queue.is_borrowed_by(2));
+        queue.give_back();
+        assert!(!queue.is_borrowed_by(1));
+    }
+}

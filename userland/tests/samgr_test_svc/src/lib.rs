@@ -20,6 +20,13 @@ pub const NOOP: u32 = 3;
 pub const GETPID: u32 = 4;
 /// Nothing → `u32` NOOPs handled so far.
 pub const COUNT: u32 = 5;
+/// `u32 x` → nothing: appends (x, id of the thread running the call) to the call log. Quick.
+pub const APPEND: u32 = 6;
+/// As [`APPEND`], but declared slow, so it always runs on the service's own thread.
+pub const APPEND_SLOW: u32 = 7;
+/// Nothing → `u32 n`, then n × (`u32 x`, `u32 thread`) of the log (which it empties), then
+/// `u32` id of the thread running this call. Quick.
+pub const TAKE_LOG: u32 = 8;
 /// Secure feature: nothing → `string "secret"`.
 pub const SECRET: u32 = 1;
 
