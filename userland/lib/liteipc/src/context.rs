@@ -237,17 +237,7 @@ impl IpcContext {
 
 /// The header of an outgoing message for `io`.
 fn outgoing(kind: u32, target: SvcIdentity, code: u32, flag: u32, io: &IpcIo) -> IpcMsg {
-    IpcMsg {
-        msg_type: kind,
-        target,
-        code,
-        flag,
-        data_size: io.data().len() as u32,
-        data: io.data().as_ptr() as u64,
-        sp_obj_num: io.offsets().len() as u32,
-        offsets: io.offsets().as_ptr() as u64,
-        ..IpcMsg::default()
-    }
+    answer_header(kind, target, code, flag, 0, io)
 }
 
 /// What a reply to a request must carry (upstream SendReply copies these from the
@@ -276,10 +266,36 @@ impl ReplyTo {
             token: self.token,
             cookie: self.cookie,
         };
-        IpcMsg {
-            timestamp: self.timestamp,
-            ..outgoing(kind, target, self.code, self.flag, io)
-        }
+        answer_header(kind, target, self.code, self.flag, self.timestamp, io)
+    }
+}
+
+/// The header of an answer of `kind` to the request that had `code`, `flag` and
+/// `timestamp`, addressed to `to` (the requesting task, the request's token and cookie).
+fn answer_header(
+    kind: u32,
+    to: SvcIdentity,
+    code: u32,
+    flag: u32,
+    timestamp: u64,
+    io: &IpcIo,
+) -> IpcMsg {
+    IpcMsg {
+        msg_type: kind,
+        target: to,
+        code,
+        flag,
+        timestamp,
+        data_size: io.data().len() as u32,
+        reserved0: 0,
+        data: io.data().as_ptr() as u64,
+        sp_obj_num: io.offsets().len() as u32,
+        reserved1: 0,
+        offsets: io.offsets().as_ptr() as u64,
+        process_id: 0,
+        task_id: 0,
+        user_id: 0,
+        gid: 0,
     }
 }
 
@@ -408,10 +424,22 @@ impl<'c> Message<'c> {
         }
     }
 
+    /// The header of an answer of `kind` carrying `io`, built straight from the request's
+    /// header (what [`ReplyTo::message`] builds, without a [`ReplyTo`] to copy in between).
+    fn answer(&self, kind: u32, io: &IpcIo) -> IpcMsg {
+        let h = self.header();
+        let to = SvcIdentity {
+            handle: h.task_id,
+            token: h.target.token,
+            cookie: h.target.cookie,
+        };
+        answer_header(kind, to, h.code, h.flag, h.timestamp, io)
+    }
+
     /// Replies with `io` and frees the request, in one ioctl (`SEND|BUFF_FREE`). The
     /// request is freed even when the reply cannot be sent.
     pub fn reply(self, io: &IpcIo) -> Result<(), Errno> {
-        let msg = self.reply_to().message(msg_type::MT_REPLY, io);
+        let msg = self.answer(msg_type::MT_REPLY, io);
         let ctx = self.ctx;
         ctx.pool.send(Some(&msg), Some(self.reader.into_source()))
     }
@@ -420,7 +448,7 @@ impl<'c> Message<'c> {
     /// (`SEND|BUFF_FREE|RECV`). If the reply fails its error is returned and nothing is
     /// received (the request is freed all the same).
     pub fn reply_and_receive(self, io: &IpcIo) -> Result<Message<'c>, Errno> {
-        let msg = self.reply_to().message(msg_type::MT_REPLY, io);
+        let msg = self.answer(msg_type::MT_REPLY, io);
         let ctx = self.ctx;
         let next = ctx
             .pool
@@ -430,9 +458,7 @@ impl<'c> Message<'c> {
 
     /// Sends a failed reply (the caller gets ENOENT) and frees the request.
     pub fn fail(self) -> Result<(), Errno> {
-        let msg = self
-            .reply_to()
-            .message(msg_type::MT_FAILED_REPLY, &IpcIo::new());
+        let msg = self.answer(msg_type::MT_FAILED_REPLY, &IpcIo::new());
         let ctx = self.ctx;
         ctx.pool.send(Some(&msg), Some(self.reader.into_source()))
     }

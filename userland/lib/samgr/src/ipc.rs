@@ -13,17 +13,19 @@ use abi::liteipc::SvcIdentity;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// Who sent an IPC request (from the LiteIPC message: `processID`, `userID`, `gid`, `taskID`).
+/// Who sent an IPC request (from the LiteIPC message: `processID`, `taskID`, `userID`,
+/// `gid`, in the order of the message header, so it is filled by a plain copy).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(C)]
 pub struct Origin {
     /// Calling process.
     pub pid: u32,
+    /// Calling thread.
+    pub tid: u32,
     /// Calling user (checked against the router's policies).
     pub uid: u32,
     /// Calling group.
     pub gid: u32,
-    /// Calling thread.
-    pub tid: u32,
 }
 
 /// A codec failure.

@@ -231,11 +231,12 @@ fn invoke(
 
 /// The sender of `msg`.
 fn origin_of(msg: &Message<'_>) -> Origin {
+    let h = msg.header();
     Origin {
-        pid: msg.pid(),
-        uid: msg.uid(),
-        gid: msg.gid(),
-        tid: msg.tid(),
+        pid: h.process_id,
+        tid: h.task_id,
+        uid: h.user_id,
+        gid: h.gid,
     }
 }
 
