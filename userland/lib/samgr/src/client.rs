@@ -62,8 +62,10 @@ pub fn call<T>(
     let ctx = context()?;
     let mut io = IpcIo::new();
     write(&mut io).map_err(|_| Error::Invalid)?;
-    let reply = ctx.transact(target, code, &io).map_err(transport_error)?;
-    answer(&reply, read)
+    match ctx.transact(target, code, &io) {
+        Ok(reply) => answer(&reply, read),
+        Err(e) => Err(transport_error(e)),
+    }
 }
 
 /// A reply's status, then its body read with `read`.
@@ -129,7 +131,10 @@ pub fn samgr_call<T>(
         wait_for_samgr(ctx)?;
         sent = ctx.transact(SAMGR_IDENTITY, SAMGR_CODE, &io);
     }
-    answer(&sent.map_err(transport_error)?, read)
+    match sent {
+        Ok(reply) => answer(&reply, read),
+        Err(e) => Err(transport_error(e)),
+    }
 }
 
 /// ENDPOINT/POST: the handle of the calling thread (the boss thread calls it).
@@ -331,10 +336,12 @@ impl RemoteProxy {
         let ctx = context()?;
         let mut io = IpcIo::new();
         write(&mut io).map_err(|_| Error::Invalid)?;
-        let reply = ctx
-            .transact(self.identity, code, &io)
-            .map_err(|e| self.failed(e))?;
-        answer(&reply, read)
+        // A match, not `map_err(..)?`: a `Result<Reply, Error>` in between is copied byte by
+        // byte (its error is one byte beside the reply's words).
+        match ctx.transact(self.identity, code, &io) {
+            Ok(reply) => answer(&reply, read),
+            Err(e) => Err(self.failed(e)),
+        }
     }
 
     /// A one-way call (upstream `Invoke` without notify, `LITEIPC_FLAG_ONEWAY`).
