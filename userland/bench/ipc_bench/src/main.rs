@@ -20,7 +20,7 @@
 //! - `ipc_rt_<n>`: a LiteIPC request carrying `n` data bytes from pid 1 to a server process
 //!   and its 4-byte reply (`transact`; the server answers with `SEND|BUFF_FREE|RECV`).
 //! - `ipc_oneway_4096`: one-way 4 KiB requests; bytes/ns gives the throughput.
-//! - `samgr_lookup`, `samgr_proxy_rt`: see [`samgr_bench`] (run after the LiteIPC part,
+//! - `samgr_lookup`, `samgr_proxy_rt`, `samgr_proxy_queued`: see [`samgr_bench`] (run after the LiteIPC part,
 //!   which runs in a child process since it makes its process the CMS).
 #![no_std]
 #![no_main]

@@ -6,8 +6,12 @@
 //!   Under the samgr endpoint's default flow control (burst 1500 per caller), so at most
 //!   1100 lookups are made.
 //! - `samgr_proxy_rt`: a client-proxy call (`GETPID`) round trip: transact to the service's
-//!   endpoint, boss thread → token bucket → router → the service's task-pool queue →
-//!   HandleIpc → invoke → reply with status. The server runs with flow control lifted.
+//!   endpoint, boss thread → token bucket → router → (a quick call, the service's task idle)
+//!   HandleIpc on the boss thread in the task's place → invoke → reply with status, sent
+//!   with the boss thread's next receive. The server runs with flow control lifted.
+//! - `samgr_proxy_queued`: the same call declared slow (`GETPID_QUEUED`), so it takes the
+//!   way every call took before quick calls: the service's task-pool queue, a wake-up of
+//!   its thread, HandleIpc there, the reply from that thread.
 
 use alloc::format;
 use alloc::string::String;
@@ -58,6 +62,14 @@ pub fn run() -> Result<(), String> {
     };
     crate::measure("samgr_proxy_rt_warmup", 100, &mut call).map_err(crate::fail("proxy"))?;
     crate::measure("samgr_proxy_rt", 5000, &mut call).map_err(crate::fail("proxy"))?;
+    let mut queued = || {
+        proxy
+            .invoke(samgr_test_svc::GETPID_QUEUED, |_| Ok(()), |r| r.pop_u32())
+            .map(drop)
+            .map_err(|_| abi::Errno::EIO)
+    };
+    crate::measure("samgr_proxy_queued_warmup", 100, &mut queued).map_err(crate::fail("queued"))?;
+    crate::measure("samgr_proxy_queued", 5000, &mut queued).map_err(crate::fail("queued"))?;
     for pid in [svc, foundation] {
         let _ = process::kill(pid, process::signal::SIGKILL);
         let _ = process::wait(pid);

@@ -107,7 +107,7 @@ impl IServerProxy for EchoApi {
                 self.noops.fetch_add(1, Ordering::Relaxed);
                 Ok(())
             }
-            GETPID => reply.push_u32(ulib::process::getpid().as_raw()),
+            GETPID | GETPID_QUEUED => reply.push_u32(ulib::process::getpid().as_raw()),
             COUNT => reply.push_u32(self.noops.load(Ordering::Relaxed)),
             APPEND | APPEND_SLOW => self.append(request),
             TAKE_LOG => self.take_log(reply),
@@ -120,9 +120,10 @@ impl IServerProxy for EchoApi {
         }
     }
 
-    /// Everything but SLEEP, which waits on the service thread, and APPEND_SLOW.
+    /// Everything but SLEEP, which waits on the service thread, and the calls declared
+    /// slow to go through the queue (APPEND_SLOW, GETPID_QUEUED).
     fn is_quick(&self, code: u32) -> bool {
-        !matches!(code, SLEEP | APPEND_SLOW)
+        !matches!(code, SLEEP | APPEND_SLOW | GETPID_QUEUED)
     }
 }
 
