@@ -10,10 +10,9 @@
 //! - [`send_shared_request`]: the same request (data shared, not copied) to a target; a
 //!   response handler runs on the responder's thread.
 //! - [`send_shared_direct_request`]: `MSG_DIRECT`: the handler runs on the target's thread and
-//!   the target's `message_handle`/`on_message` is not called. This is the entry the endpoint's
-//!   boss thread uses to hand an IPC message to the owning service (seam (c), HandleIpc): the
-//!   handler closure owns the message; if the queue is full the closure is dropped unrun and
-//!   the error returned, so the message type should release its buffer on drop.
+//!   the target's `message_handle`/`on_message` is not called. (The endpoint's boss thread
+//!   hands an IPC message to the owning service the same way, seam (c), HandleIpc, but with
+//!   the message and a function in the exchange instead of a boxed closure: no allocation.)
 //!
 //! Every send to a full queue fails with `EC_BUSBUSY` at once.
 

@@ -86,8 +86,9 @@ pub trait IpcWriter {
 }
 
 /// The server side of an exported interface (upstream `IServerProxy`). The endpoint calls
-/// [`IServerProxy::invoke`] on the owning service's task-pool thread (HandleIpc), after the
-/// uid policy check; the reply is sent unless the call was one-way.
+/// [`IServerProxy::invoke`] on the owning service's task-pool thread (HandleIpc), or for a
+/// quick call in that idle thread's place, after the uid policy check; the reply is sent
+/// unless the call was one-way.
 pub trait IServerProxy: Send + Sync {
     /// Handles call `code` from `origin`: reads the arguments from `request`, writes the
     /// results to `reply`, returns an `EC_*` code.
