@@ -54,22 +54,19 @@ pub fn run() -> Result<(), String> {
     };
     crate::measure("samgr_lookup_warmup", 100, &mut lookup).map_err(crate::fail("lookup"))?;
     crate::measure("samgr_lookup", 1000, &mut lookup).map_err(crate::fail("lookup"))?;
-    let mut call = || {
-        proxy
-            .invoke(samgr_test_svc::GETPID, |_| Ok(()), |r| r.pop_u32())
-            .map(drop)
-            .map_err(|_| abi::Errno::EIO)
-    };
-    crate::measure("samgr_proxy_rt_warmup", 100, &mut call).map_err(crate::fail("proxy"))?;
-    crate::measure("samgr_proxy_rt", 5000, &mut call).map_err(crate::fail("proxy"))?;
-    let mut queued = || {
-        proxy
-            .invoke(samgr_test_svc::GETPID_QUEUED, |_| Ok(()), |r| r.pop_u32())
-            .map(drop)
-            .map_err(|_| abi::Errno::EIO)
-    };
-    crate::measure("samgr_proxy_queued_warmup", 100, &mut queued).map_err(crate::fail("queued"))?;
-    crate::measure("samgr_proxy_queued", 5000, &mut queued).map_err(crate::fail("queued"))?;
+    for (bench, code) in [
+        ("samgr_proxy_rt", samgr_test_svc::GETPID),
+        ("samgr_proxy_queued", samgr_test_svc::GETPID_QUEUED),
+    ] {
+        let mut call = || {
+            proxy
+                .invoke(code, |_| Ok(()), |r| r.pop_u32())
+                .map(drop)
+                .map_err(|_| abi::Errno::EIO)
+        };
+        crate::measure(&format!("{bench}_warmup"), 100, &mut call).map_err(crate::fail(bench))?;
+        crate::measure(bench, 5000, &mut call).map_err(crate::fail(bench))?;
+    }
     for pid in [svc, foundation] {
         let _ = process::kill(pid, process::signal::SIGKILL);
         let _ = process::wait(pid);
