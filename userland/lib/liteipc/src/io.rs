@@ -130,7 +130,7 @@ impl IpcIo {
     /// Appends a whole number of [`ALIGN`] units (an `i32` or `i64`), which needs no
     /// padding: the data always ends at an [`ALIGN`] boundary.
     fn put_units(&mut self, bytes: &[u8]) -> Result<(), IpcIoError> {
-        debug_assert!(self.data.len() % ALIGN == 0 && bytes.len() % ALIGN == 0);
+        debug_assert!(self.data.len().is_multiple_of(ALIGN) && bytes.len().is_multiple_of(ALIGN));
         if self.data.len() + bytes.len() > MAX_DATA_SIZE {
             return Err(IpcIoError::Overflow);
         }

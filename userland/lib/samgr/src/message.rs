@@ -346,6 +346,11 @@ impl MessageQueue {
     }
 
     /// Queues `exchange`, or hands it back when the queue is full.
+    #[allow(
+        clippy::result_large_err,
+        reason = "a refused exchange comes back whole (its IPC request must still be answered); \
+                  boxing it would allocate on every send"
+    )]
     pub(crate) fn put(&self, exchange: Exchange) -> Result<(), Exchange> {
         let mut state = self.state.lock();
         if state.items.len() >= self.capacity {
@@ -468,6 +473,7 @@ impl QueueId {
     }
 
     /// Queues an exchange, handing it back when the queue is full.
+    #[allow(clippy::result_large_err, reason = "as `MessageQueue::put`")]
     pub(crate) fn try_send(&self, exchange: Exchange) -> Result<(), Exchange> {
         self.0.put(exchange)
     }
