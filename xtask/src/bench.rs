@@ -43,7 +43,12 @@ const OPERATIONS: &[(&str, &str, &str)] = &[
     (
         "samgr_proxy_rt",
         "samgr proxy call round trip",
-        "LiteIPC RT + queue hop",
+        "quick call: run in the idle task's place",
+    ),
+    (
+        "samgr_proxy_queued",
+        "samgr proxy call via the task queue",
+        "hand-over to the service's thread",
     ),
 ];
 

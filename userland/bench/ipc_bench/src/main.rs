@@ -20,7 +20,7 @@
 //! - `ipc_rt_<n>`: a LiteIPC request carrying `n` data bytes from pid 1 to a server process
 //!   and its 4-byte reply (`transact`; the server answers with `SEND|BUFF_FREE|RECV`).
 //! - `ipc_oneway_4096`: one-way 4 KiB requests; bytes/ns gives the throughput.
-//! - `samgr_lookup`, `samgr_proxy_rt`: see [`samgr_bench`] (run after the LiteIPC part,
+//! - `samgr_lookup`, `samgr_proxy_rt`, `samgr_proxy_queued`: see [`samgr_bench`] (run after the LiteIPC part,
 //!   which runs in a child process since it makes its process the CMS).
 #![no_std]
 #![no_main]
@@ -255,13 +255,13 @@ static REGISTERED_CHANGED: Condvar = Condvar::new();
 struct BenchCms(DemoCms);
 
 impl IpcHandler for BenchCms {
-    fn on_request(&mut self, msg: &Message<'_>) -> Option<IpcIo> {
-        let answer = self.0.handle(msg);
+    fn on_request(&mut self, msg: &Message<'_>, reply: &mut IpcIo) -> bool {
+        let answered = self.0.on_request(msg, reply);
         if msg.code() == cms::REG {
             *REGISTERED.lock() = true;
             REGISTERED_CHANGED.notify_all();
         }
-        answer
+        answered
     }
 
     fn keep_serving(&self) -> bool {
@@ -313,24 +313,23 @@ struct Server {
 }
 
 impl IpcHandler for Server {
-    fn on_request(&mut self, msg: &Message<'_>) -> Option<IpcIo> {
-        let mut io = IpcIo::new();
+    fn on_request(&mut self, msg: &Message<'_>, reply: &mut IpcIo) -> bool {
         match msg.code() {
             SIZE => {
-                let _ = io.push_u32(msg.data().len() as u32);
+                let _ = reply.push_u32(msg.data().len() as u32);
             }
             SINK => {
                 self.sunk += 1;
                 self.bytes += msg.data().len() as u64;
             }
             SUNK => {
-                let _ = io.push_u32(self.sunk);
-                let _ = io.push_u64(self.bytes);
+                let _ = reply.push_u32(self.sunk);
+                let _ = reply.push_u64(self.bytes);
             }
             STOP => self.stop = true,
-            _ => return None,
+            _ => return false,
         }
-        Some(io)
+        true
     }
 
     fn keep_serving(&self) -> bool {

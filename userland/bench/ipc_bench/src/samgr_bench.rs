@@ -6,8 +6,12 @@
 //!   Under the samgr endpoint's default flow control (burst 1500 per caller), so at most
 //!   1100 lookups are made.
 //! - `samgr_proxy_rt`: a client-proxy call (`GETPID`) round trip: transact to the service's
-//!   endpoint, boss thread → token bucket → router → the service's task-pool queue →
-//!   HandleIpc → invoke → reply with status. The server runs with flow control lifted.
+//!   endpoint, boss thread → token bucket → router → (a quick call, the service's task idle)
+//!   HandleIpc on the boss thread in the task's place → invoke → reply with status, sent
+//!   with the boss thread's next receive. The server runs with flow control lifted.
+//! - `samgr_proxy_queued`: the same call declared slow (`GETPID_QUEUED`), so it takes the
+//!   way every call took before quick calls: the service's task-pool queue, a wake-up of
+//!   its thread, HandleIpc there, the reply from that thread.
 
 use alloc::format;
 use alloc::string::String;
@@ -50,14 +54,19 @@ pub fn run() -> Result<(), String> {
     };
     crate::measure("samgr_lookup_warmup", 100, &mut lookup).map_err(crate::fail("lookup"))?;
     crate::measure("samgr_lookup", 1000, &mut lookup).map_err(crate::fail("lookup"))?;
-    let mut call = || {
-        proxy
-            .invoke(samgr_test_svc::GETPID, |_| Ok(()), |r| r.pop_u32())
-            .map(drop)
-            .map_err(|_| abi::Errno::EIO)
-    };
-    crate::measure("samgr_proxy_rt_warmup", 100, &mut call).map_err(crate::fail("proxy"))?;
-    crate::measure("samgr_proxy_rt", 5000, &mut call).map_err(crate::fail("proxy"))?;
+    for (bench, code) in [
+        ("samgr_proxy_rt", samgr_test_svc::GETPID),
+        ("samgr_proxy_queued", samgr_test_svc::GETPID_QUEUED),
+    ] {
+        let mut call = || {
+            proxy
+                .invoke(code, |_| Ok(()), |r| r.pop_u32())
+                .map(drop)
+                .map_err(|_| abi::Errno::EIO)
+        };
+        crate::measure(&format!("{bench}_warmup"), 100, &mut call).map_err(crate::fail(bench))?;
+        crate::measure(bench, 5000, &mut call).map_err(crate::fail(bench))?;
+    }
     for pid in [svc, foundation] {
         let _ = process::kill(pid, process::signal::SIGKILL);
         let _ = process::wait(pid);

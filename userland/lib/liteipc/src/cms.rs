@@ -214,8 +214,8 @@ impl DemoCms {
 }
 
 impl IpcHandler for DemoCms {
-    fn on_request(&mut self, msg: &Message<'_>) -> Option<IpcIo> {
-        self.handle(msg)
+    fn on_request(&mut self, msg: &Message<'_>, reply: &mut IpcIo) -> bool {
+        self.handle(msg).map(|answer| *reply = answer).is_some()
     }
 
     fn on_death(&mut self, handle: u32) {

@@ -124,10 +124,7 @@ impl IpcContext {
             msg_flag::LITEIPC_FLAG_DEFAULT,
             io,
         );
-        let delivered = self
-            .pool
-            .transfer(Some(&msg), None, true)?
-            .ok_or(Errno::EIO)?;
+        let delivered = self.pool.send_receive(Some(&msg), None)?;
         if delivered.header().msg_type != msg_type::MT_REPLY {
             // Not ours to read; dropping it frees it.
             return Err(Errno::EIO);
@@ -146,25 +143,25 @@ impl IpcContext {
             msg_flag::LITEIPC_FLAG_ONEWAY,
             io,
         );
-        self.pool.transfer(Some(&msg), None, false).map(drop)
+        self.pool.send(Some(&msg), None)
     }
 
     /// Waits (without limit) for the next message for the calling thread.
     pub fn receive(&self) -> Result<Message<'_>, Errno> {
-        let delivered = self.pool.transfer(None, None, true)?.ok_or(Errno::EIO)?;
+        let delivered = self.pool.send_receive(None, None)?;
         Ok(Message::new(self, delivered))
     }
 
     /// Sends a reply described by `to` (the request itself already freed or kept).
     pub fn reply(&self, to: &ReplyTo, io: &IpcIo) -> Result<(), Errno> {
         let msg = to.message(msg_type::MT_REPLY, io);
-        self.pool.transfer(Some(&msg), None, false).map(drop)
+        self.pool.send(Some(&msg), None)
     }
 
     /// Sends a failed reply described by `to` (the caller gets ENOENT).
     pub fn fail(&self, to: &ReplyTo) -> Result<(), Errno> {
         let msg = to.message(msg_type::MT_FAILED_REPLY, &IpcIo::new());
-        self.pool.transfer(Some(&msg), None, false).map(drop)
+        self.pool.send(Some(&msg), None)
     }
 
     /// A raw `IPC_SEND_RECV_MSG` (forged messages, bogus frees; see
@@ -173,28 +170,31 @@ impl IpcContext {
         sys::ipc::send_recv_raw(self.fd(), content)
     }
 
-    /// Serves on the calling thread: requests go to `handler.on_request` (its answer is
-    /// sent as the reply, `None` as a failed reply, nothing for one-way requests), death
-    /// notifications to `handler.on_death`; other messages are freed. Each reply is sent
-    /// together with the freeing of its request and the wait for the next message, in one
-    /// ioctl. Returns when `handler.keep_serving()` turns false, or with the error of a
-    /// failed receive.
+    /// Serves on the calling thread: requests go to `handler.on_request` (the answer it
+    /// writes is sent as the reply, or a failed reply when it returns false; nothing for
+    /// one-way requests), death notifications to `handler.on_death`; other messages are
+    /// freed. Each reply is sent together with the freeing of its request and the wait for
+    /// the next message, in one ioctl. Returns when `handler.keep_serving()` turns false, or
+    /// with the error of a failed receive.
     pub fn serve<H: IpcHandler + ?Sized>(&self, handler: &mut H) -> Result<(), Errno> {
+        // One reply buffer for every request: no allocation per call once it has grown.
+        let mut reply = IpcIo::new();
         let mut next = self.receive();
         loop {
             let msg = next?;
             next = match msg.msg_type() {
                 msg_type::MT_REQUEST => {
-                    let answer = handler.on_request(&msg);
+                    reply.clear();
+                    let answered = handler.on_request(&msg, &mut reply);
                     let stop = !handler.keep_serving();
-                    match (msg.wants_reply(), answer) {
-                        (true, Some(io)) if !stop => msg.reply_and_receive(&io),
-                        (true, Some(io)) => {
+                    match (msg.wants_reply(), answered) {
+                        (true, true) if !stop => msg.reply_and_receive(&reply),
+                        (true, true) => {
                             // The requester may be gone; its error is not ours to handle.
-                            let _ = msg.reply(&io);
+                            let _ = msg.reply(&reply);
                             return Ok(());
                         }
-                        (true, None) => {
+                        (true, false) => {
                             let _ = msg.fail();
                             if stop {
                                 return Ok(());
@@ -237,17 +237,7 @@ impl IpcContext {
 
 /// The header of an outgoing message for `io`.
 fn outgoing(kind: u32, target: SvcIdentity, code: u32, flag: u32, io: &IpcIo) -> IpcMsg {
-    IpcMsg {
-        msg_type: kind,
-        target,
-        code,
-        flag,
-        data_size: io.data().len() as u32,
-        data: io.data().as_ptr() as u64,
-        sp_obj_num: io.offsets().len() as u32,
-        offsets: io.offsets().as_ptr() as u64,
-        ..IpcMsg::default()
-    }
+    answer_header(kind, target, code, flag, 0, io)
 }
 
 /// What a reply to a request must carry (upstream SendReply copies these from the
@@ -276,10 +266,36 @@ impl ReplyTo {
             token: self.token,
             cookie: self.cookie,
         };
-        IpcMsg {
-            timestamp: self.timestamp,
-            ..outgoing(kind, target, self.code, self.flag, io)
-        }
+        answer_header(kind, target, self.code, self.flag, self.timestamp, io)
+    }
+}
+
+/// The header of an answer of `kind` to the request that had `code`, `flag` and
+/// `timestamp`, addressed to `to` (the requesting task, the request's token and cookie).
+fn answer_header(
+    kind: u32,
+    to: SvcIdentity,
+    code: u32,
+    flag: u32,
+    timestamp: u64,
+    io: &IpcIo,
+) -> IpcMsg {
+    IpcMsg {
+        msg_type: kind,
+        target: to,
+        code,
+        flag,
+        timestamp,
+        data_size: io.data().len() as u32,
+        reserved0: 0,
+        data: io.data().as_ptr() as u64,
+        sp_obj_num: io.offsets().len() as u32,
+        reserved1: 0,
+        offsets: io.offsets().as_ptr() as u64,
+        process_id: 0,
+        task_id: 0,
+        user_id: 0,
+        gid: 0,
     }
 }
 
@@ -408,38 +424,43 @@ impl<'c> Message<'c> {
         }
     }
 
+    /// The header of an answer of `kind` carrying `io`, built straight from the request's
+    /// header (what [`ReplyTo::message`] builds, without a [`ReplyTo`] to copy in between).
+    fn answer(&self, kind: u32, io: &IpcIo) -> IpcMsg {
+        let h = self.header();
+        let to = SvcIdentity {
+            handle: h.task_id,
+            token: h.target.token,
+            cookie: h.target.cookie,
+        };
+        answer_header(kind, to, h.code, h.flag, h.timestamp, io)
+    }
+
     /// Replies with `io` and frees the request, in one ioctl (`SEND|BUFF_FREE`). The
     /// request is freed even when the reply cannot be sent.
     pub fn reply(self, io: &IpcIo) -> Result<(), Errno> {
-        let msg = self.reply_to().message(msg_type::MT_REPLY, io);
+        let msg = self.answer(msg_type::MT_REPLY, io);
         let ctx = self.ctx;
-        ctx.pool
-            .transfer(Some(&msg), Some(self.reader.into_source()), false)
-            .map(drop)
+        ctx.pool.send(Some(&msg), Some(self.reader.into_source()))
     }
 
     /// Replies with `io`, frees the request and waits for the next message, in one ioctl
     /// (`SEND|BUFF_FREE|RECV`). If the reply fails its error is returned and nothing is
     /// received (the request is freed all the same).
     pub fn reply_and_receive(self, io: &IpcIo) -> Result<Message<'c>, Errno> {
-        let msg = self.reply_to().message(msg_type::MT_REPLY, io);
+        let msg = self.answer(msg_type::MT_REPLY, io);
         let ctx = self.ctx;
         let next = ctx
             .pool
-            .transfer(Some(&msg), Some(self.reader.into_source()), true)?
-            .ok_or(Errno::EIO)?;
+            .send_receive(Some(&msg), Some(self.reader.into_source()))?;
         Ok(Message::new(ctx, next))
     }
 
     /// Sends a failed reply (the caller gets ENOENT) and frees the request.
     pub fn fail(self) -> Result<(), Errno> {
-        let msg = self
-            .reply_to()
-            .message(msg_type::MT_FAILED_REPLY, &IpcIo::new());
+        let msg = self.answer(msg_type::MT_FAILED_REPLY, &IpcIo::new());
         let ctx = self.ctx;
-        ctx.pool
-            .transfer(Some(&msg), Some(self.reader.into_source()), false)
-            .map(drop)
+        ctx.pool.send(Some(&msg), Some(self.reader.into_source()))
     }
 }
 
@@ -453,9 +474,9 @@ impl<'c> Deref for Message<'c> {
 
 /// What [`IpcContext::serve`] dispatches to.
 pub trait IpcHandler {
-    /// Handles a request; the answer is the reply (`None`: a failed reply). For one-way
-    /// requests the answer is dropped.
-    fn on_request(&mut self, msg: &Message<'_>) -> Option<IpcIo>;
+    /// Handles a request, writing the answer into `reply` (empty on entry); false sends a
+    /// failed reply instead. For one-way requests the answer is dropped.
+    fn on_request(&mut self, msg: &Message<'_>, reply: &mut IpcIo) -> bool;
 
     /// A service this process could reach has died.
     fn on_death(&mut self, _handle: u32) {}

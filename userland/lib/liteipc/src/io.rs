@@ -127,6 +127,17 @@ impl IpcIo {
         &self.offsets
     }
 
+    /// Appends a whole number of [`ALIGN`] units (an `i32` or `i64`), which needs no
+    /// padding: the data always ends at an [`ALIGN`] boundary.
+    fn put_units(&mut self, bytes: &[u8]) -> Result<(), IpcIoError> {
+        debug_assert!(self.data.len().is_multiple_of(ALIGN) && bytes.len().is_multiple_of(ALIGN));
+        if self.data.len() + bytes.len() > MAX_DATA_SIZE {
+            return Err(IpcIoError::Overflow);
+        }
+        self.data.extend_from_slice(bytes);
+        Ok(())
+    }
+
     /// Appends `bytes` at `align`, padding before with zeros and after to [`ALIGN`].
     fn put(&mut self, align: usize, bytes: &[u8]) -> Result<usize, IpcIoError> {
         let start = align_up(self.data.len(), align).ok_or(IpcIoError::Overflow)?;
@@ -200,22 +211,22 @@ impl IpcIo {
 
     /// Pushes an i32.
     pub fn push_i32(&mut self, value: i32) -> Result<(), IpcIoError> {
-        self.put(ALIGN, &value.to_le_bytes()).map(drop)
+        self.put_units(&value.to_le_bytes())
     }
 
     /// Pushes a u32.
     pub fn push_u32(&mut self, value: u32) -> Result<(), IpcIoError> {
-        self.put(ALIGN, &value.to_le_bytes()).map(drop)
+        self.put_units(&value.to_le_bytes())
     }
 
     /// Pushes an i64 (8 bytes at 4-byte alignment).
     pub fn push_i64(&mut self, value: i64) -> Result<(), IpcIoError> {
-        self.put(ALIGN, &value.to_le_bytes()).map(drop)
+        self.put_units(&value.to_le_bytes())
     }
 
     /// Pushes a u64 (8 bytes at 4-byte alignment).
     pub fn push_u64(&mut self, value: u64) -> Result<(), IpcIoError> {
-        self.put(ALIGN, &value.to_le_bytes()).map(drop)
+        self.put_units(&value.to_le_bytes())
     }
 
     /// Pushes a string: u32 length, bytes, NUL.
@@ -331,12 +342,14 @@ impl Source for SliceSource<'_> {
 }
 
 /// Reads a message written by [`IpcIo`]. The cursor is in `Cell`s so `pop_*` take
-/// `&self` and borrowed results (strings, buffers) can be held together.
+/// `&self` and borrowed results (strings, buffers) can be held together. It is kept in
+/// `u32`s (a message holds far less than 4 GiB), so a reader over a received message is
+/// three words and moves cheaply.
 #[derive(Debug)]
 pub struct IpcIoReader<S> {
     src: S,
-    pos: Cell<usize>,
-    next_obj: Cell<usize>,
+    pos: Cell<u32>,
+    next_obj: Cell<u32>,
 }
 
 impl<S: Source> IpcIoReader<S> {
@@ -366,7 +379,19 @@ impl<S: Source> IpcIoReader<S> {
 
     /// Bytes not yet read.
     pub fn remaining(&self) -> usize {
-        self.src.data().len().saturating_sub(self.pos.get())
+        self.src.data().len().saturating_sub(self.pos())
+    }
+
+    /// Byte position of the cursor.
+    fn pos(&self) -> usize {
+        self.pos.get() as usize
+    }
+
+    /// Moves the cursor to byte `pos`.
+    fn set_pos(&self, pos: usize) -> Result<(), IpcIoError> {
+        self.pos
+            .set(u32::try_from(pos).map_err(|_| IpcIoError::Truncated)?);
+        Ok(())
     }
 
     /// Number of special objects listed.
@@ -380,132 +405,168 @@ impl<S: Source> IpcIoReader<S> {
         self.next_obj.set(0);
     }
 
-    /// Takes `len` bytes at `align`, then skips padding to [`ALIGN`].
-    fn take(&self, align: usize, len: usize) -> Result<&[u8], IpcIoError> {
-        let data = self.src.data();
-        let start = align_up(self.pos.get(), align).ok_or(IpcIoError::Truncated)?;
+    /// The `len` bytes at `align` from byte `at`, and the position after them (padded to
+    /// [`ALIGN`]). Pops work out everything from positions and move the cursor only once
+    /// they succeed, so a failed pop consumes nothing.
+    fn slice_at(&self, at: usize, align: usize, len: usize) -> Result<(&[u8], usize), IpcIoError> {
+        let start = align_up(at, align).ok_or(IpcIoError::Truncated)?;
         let end = start.checked_add(len).ok_or(IpcIoError::Truncated)?;
-        let bytes = data.get(start..end).ok_or(IpcIoError::Truncated)?;
+        let bytes = self
+            .src
+            .data()
+            .get(start..end)
+            .ok_or(IpcIoError::Truncated)?;
         // Padding past the end of the data is tolerated: the last item may be unpadded.
-        self.pos
-            .set(align_up(end, ALIGN).ok_or(IpcIoError::Truncated)?);
-        Ok(bytes)
+        Ok((bytes, align_up(end, ALIGN).ok_or(IpcIoError::Truncated)?))
     }
 
-    fn array<const N: usize>(&self) -> Result<[u8; N], IpcIoError> {
-        let bytes = self.take(ALIGN, N)?;
-        <[u8; N]>::try_from(bytes).map_err(|_| IpcIoError::Truncated)
+    /// The `N` bytes of an item at byte `at`, and the position after it.
+    fn array_at<const N: usize>(&self, at: usize) -> Result<([u8; N], usize), IpcIoError> {
+        let (bytes, next) = self.slice_at(at, ALIGN, N)?;
+        let array = <[u8; N]>::try_from(bytes).map_err(|_| IpcIoError::Truncated)?;
+        Ok((array, next))
     }
 
-    /// Runs `f` and restores the cursor if it fails, so a failed pop consumes nothing.
-    fn atomically<T>(&self, f: impl FnOnce() -> Result<T, IpcIoError>) -> Result<T, IpcIoError> {
-        let (pos, obj) = (self.pos.get(), self.next_obj.get());
-        let result = f();
-        if result.is_err() {
-            self.pos.set(pos);
-            self.next_obj.set(obj);
-        }
-        result
+    /// A `u32`-prefixed block of `extra` more bytes than the prefix says, at the cursor;
+    /// the bytes and the position after them.
+    fn prefixed(&self, extra: usize) -> Result<(&[u8], usize), IpcIoError> {
+        let (len, at) = self.array_at::<4>(self.pos())?;
+        let len = (u32::from_le_bytes(len) as usize)
+            .checked_add(extra)
+            .ok_or(IpcIoError::Truncated)?;
+        self.slice_at(at, 1, len)
+    }
+
+    /// Ends a successful pop: the cursor moves to `next`.
+    fn commit<T>(&self, value: T, next: usize) -> Result<T, IpcIoError> {
+        self.set_pos(next)?;
+        Ok(value)
+    }
+
+    /// Pops the `N` bytes of a plain item.
+    fn pop_array<const N: usize>(&self) -> Result<[u8; N], IpcIoError> {
+        let (bytes, next) = self.array_at::<N>(self.pos())?;
+        self.commit(bytes, next)
+    }
+
+    /// Pops a 4-byte slot holding a value of `T`, which it must fit.
+    fn pop_narrow<T: TryFrom<i64>>(&self, signed: bool) -> Result<T, IpcIoError> {
+        let (bytes, next) = self.array_at::<4>(self.pos())?;
+        let wide = if signed {
+            i64::from(i32::from_le_bytes(bytes))
+        } else {
+            i64::from(u32::from_le_bytes(bytes))
+        };
+        let value = T::try_from(wide).map_err(|_| IpcIoError::InvalidValue)?;
+        self.commit(value, next)
     }
 
     /// Pops a bool.
     pub fn pop_bool(&self) -> Result<bool, IpcIoError> {
-        self.atomically(|| match self.pop_u32()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(IpcIoError::InvalidValue),
-        })
+        let (bytes, next) = self.array_at::<4>(self.pos())?;
+        let value = match u32::from_le_bytes(bytes) {
+            0 => false,
+            1 => true,
+            _ => return Err(IpcIoError::InvalidValue),
+        };
+        self.commit(value, next)
     }
 
     /// Pops an i8.
     pub fn pop_i8(&self) -> Result<i8, IpcIoError> {
-        self.atomically(|| i8::try_from(self.pop_i32()?).map_err(|_| IpcIoError::InvalidValue))
+        self.pop_narrow(true)
     }
 
     /// Pops a u8.
     pub fn pop_u8(&self) -> Result<u8, IpcIoError> {
-        self.atomically(|| u8::try_from(self.pop_u32()?).map_err(|_| IpcIoError::InvalidValue))
+        self.pop_narrow(false)
     }
 
     /// Pops an i16.
     pub fn pop_i16(&self) -> Result<i16, IpcIoError> {
-        self.atomically(|| i16::try_from(self.pop_i32()?).map_err(|_| IpcIoError::InvalidValue))
+        self.pop_narrow(true)
     }
 
     /// Pops a u16.
     pub fn pop_u16(&self) -> Result<u16, IpcIoError> {
-        self.atomically(|| u16::try_from(self.pop_u32()?).map_err(|_| IpcIoError::InvalidValue))
+        self.pop_narrow(false)
     }
 
     /// Pops an i32.
     pub fn pop_i32(&self) -> Result<i32, IpcIoError> {
-        self.atomically(|| self.array().map(i32::from_le_bytes))
+        self.pop_array().map(i32::from_le_bytes)
     }
 
     /// Pops a u32.
     pub fn pop_u32(&self) -> Result<u32, IpcIoError> {
-        self.atomically(|| self.array().map(u32::from_le_bytes))
+        self.pop_array().map(u32::from_le_bytes)
     }
 
     /// Pops an i64.
     pub fn pop_i64(&self) -> Result<i64, IpcIoError> {
-        self.atomically(|| self.array().map(i64::from_le_bytes))
+        self.pop_array().map(i64::from_le_bytes)
     }
 
     /// Pops a u64.
     pub fn pop_u64(&self) -> Result<u64, IpcIoError> {
-        self.atomically(|| self.array().map(u64::from_le_bytes))
+        self.pop_array().map(u64::from_le_bytes)
     }
 
     /// Pops a string (length, UTF-8 bytes, NUL).
     pub fn pop_string(&self) -> Result<&str, IpcIoError> {
-        self.atomically(|| {
-            let len = self.pop_u32()? as usize;
-            let with_nul = len.checked_add(1).ok_or(IpcIoError::Truncated)?;
-            let bytes = self.take(1, with_nul)?;
-            let (text, nul) = bytes.split_at(len);
-            if nul != [0] {
-                return Err(IpcIoError::InvalidValue);
-            }
-            core::str::from_utf8(text).map_err(|_| IpcIoError::InvalidValue)
-        })
+        let (bytes, next) = self.prefixed(1)?;
+        let Some((&0, text)) = bytes.split_last() else {
+            return Err(IpcIoError::InvalidValue);
+        };
+        let text = core::str::from_utf8(text).map_err(|_| IpcIoError::InvalidValue)?;
+        self.commit(text, next)
     }
 
     /// Pops a flat object (length, bytes).
     pub fn pop_flat_obj(&self) -> Result<&[u8], IpcIoError> {
-        self.atomically(|| {
-            let len = self.pop_u32()? as usize;
-            self.take(1, len)
-        })
+        let (bytes, next) = self.prefixed(0)?;
+        self.commit(bytes, next)
     }
 
     /// Pops `len` raw bytes (then padding to 4), the counterpart of [`IpcIo::push_raw`].
     pub fn pop_raw(&self, len: usize) -> Result<&[u8], IpcIoError> {
-        self.atomically(|| self.take(ALIGN, len))
+        let (bytes, next) = self.slice_at(self.pos(), ALIGN, len)?;
+        self.commit(bytes, next)
     }
 
-    /// Pops the special object that must be listed at the current (8-aligned) position.
+    /// The special object of type `kind` that must be listed at the cursor (8-aligned),
+    /// and the position after it.
+    fn object_here(&self, kind: u32) -> Result<(SpecialObj, usize), IpcIoError> {
+        let at = align_up(self.pos(), OBJ_ALIGN).ok_or(IpcIoError::Truncated)?;
+        let index = self.next_obj.get() as usize;
+        let listed = index
+            .checked_mul(8)
+            .and_then(|i| self.src.offsets().get(i..i.checked_add(8)?))
+            .and_then(|raw| <[u8; 8]>::try_from(raw).ok())
+            .map(u64::from_le_bytes)
+            .ok_or(IpcIoError::NotAnObject)?;
+        if listed != at as u64 {
+            return Err(IpcIoError::NotAnObject);
+        }
+        let (bytes, next) = self.slice_at(at, OBJ_ALIGN, OBJ_SIZE)?;
+        let obj = SpecialObj::read_from_bytes(bytes).map_err(|_| IpcIoError::Truncated)?;
+        if obj.obj_type != kind {
+            return Err(IpcIoError::WrongObjectType);
+        }
+        Ok((obj, next))
+    }
+
+    /// Ends the pop of a special object: past it, and on to the next listed one.
+    fn commit_object<T>(&self, value: T, next: usize) -> Result<T, IpcIoError> {
+        let value = self.commit(value, next)?;
+        self.next_obj.set(self.next_obj.get() + 1);
+        Ok(value)
+    }
+
+    /// Pops the special object of type `kind` that must be listed at the cursor.
     fn pop_object(&self, kind: u32) -> Result<SpecialObj, IpcIoError> {
-        self.atomically(|| {
-            let at = align_up(self.pos.get(), OBJ_ALIGN).ok_or(IpcIoError::Truncated)?;
-            let index = self.next_obj.get();
-            let listed = index
-                .checked_mul(8)
-                .and_then(|i| self.src.offsets().get(i..i.checked_add(8)?))
-                .and_then(|raw| <[u8; 8]>::try_from(raw).ok())
-                .map(u64::from_le_bytes)
-                .ok_or(IpcIoError::NotAnObject)?;
-            if listed != at as u64 {
-                return Err(IpcIoError::NotAnObject);
-            }
-            let obj = SpecialObj::read_from_bytes(self.take(OBJ_ALIGN, OBJ_SIZE)?)
-                .map_err(|_| IpcIoError::Truncated)?;
-            if obj.obj_type != kind {
-                return Err(IpcIoError::WrongObjectType);
-            }
-            self.next_obj.set(index + 1);
-            Ok(obj)
-        })
+        let (obj, next) = self.object_here(kind)?;
+        self.commit_object(obj, next)
     }
 
     /// Pops an `OBJ_SVC` (as the kernel rewrote it for us).
@@ -520,9 +581,9 @@ impl<S: Source> IpcIoReader<S> {
 
     /// Pops an `OBJ_PTR`: its bytes, which the kernel copied into our pool.
     pub fn pop_buffer(&self) -> Result<&[u8], IpcIoError> {
-        self.atomically(|| {
-            let (size, addr) = self.pop_object(obj_type::OBJ_PTR)?.as_ptr();
-            self.src.buffer(addr, size).ok_or(IpcIoError::BadBuffer)
-        })
+        let (obj, next) = self.object_here(obj_type::OBJ_PTR)?;
+        let (size, addr) = obj.as_ptr();
+        let bytes = self.src.buffer(addr, size).ok_or(IpcIoError::BadBuffer)?;
+        self.commit_object(bytes, next)
     }
 }

@@ -141,6 +141,7 @@ impl Samgr {
                 response: Response::default(),
                 kind: ExchangeType::Direct,
                 handler: Some(step),
+                ipc: None,
             };
             if let Err(refused) = queue.try_send(exchange) {
                 // Queue full: run this step (and so the rest of the chain) here instead.

@@ -35,7 +35,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
-use liteipc::IpcIo;
+use liteipc::{IpcContext, IpcIo, Reply};
 
 /// How long a samgr call waits for a samgr to exist (`IPC_WAIT_CMS`), in ms.
 pub const WAIT_SAMGR_MS: u32 = 10_000;
@@ -62,8 +62,18 @@ pub fn call<T>(
     let ctx = context()?;
     let mut io = IpcIo::new();
     write(&mut io).map_err(|_| Error::Invalid)?;
-    let reply = ctx.transact(target, code, &io).map_err(transport_error)?;
-    let mut reader = MsgReader(&*reply);
+    match ctx.transact(target, code, &io) {
+        Ok(reply) => answer(&reply, read),
+        Err(e) => Err(transport_error(e)),
+    }
+}
+
+/// A reply's status, then its body read with `read`.
+fn answer<T>(
+    reply: &Reply<'_>,
+    read: impl FnOnce(&mut dyn IpcReader) -> Result<T, IoError>,
+) -> Result<T, Error> {
+    let mut reader = MsgReader(&**reply);
     read_status(&mut reader)?;
     read(&mut reader).map_err(|_| Error::Failure)
 }
@@ -80,25 +90,51 @@ pub fn send_oneway_to(
     ctx.send_oneway(target, code, &io).map_err(transport_error)
 }
 
-/// A request to samgr at {0, 0, 0}, once a samgr exists.
+/// Set once this process saw a samgr (a CMS with an IPC thread), so that calls to it need
+/// not ask the kernel first; cleared when samgr dies (the boss thread hears of it) or a call
+/// finds none.
+static SAMGR_SEEN: AtomicBool = AtomicBool::new(false);
+
+/// Blocks (at most [`WAIT_SAMGR_MS`]) until a samgr exists.
+fn wait_for_samgr(ctx: &IpcContext) -> Result<(), Error> {
+    ctx.wait_cms(WAIT_SAMGR_MS).map_err(|_| Error::NoService)?;
+    SAMGR_SEEN.store(true, Ordering::Release);
+    Ok(())
+}
+
+/// Samgr died: the next call waits for the next one.
+pub(crate) fn samgr_gone() {
+    SAMGR_SEEN.store(false, Ordering::Release);
+}
+
+/// A request to samgr at {0, 0, 0}, once a samgr exists. The kernel refuses a send while
+/// there is none (EINVAL), so a call that skipped the wait because samgr existed before
+/// waits and tries once more when refused: a request that was refused never arrived.
 pub fn samgr_call<T>(
     resource: u32,
     option: u32,
     write: impl FnOnce(&mut dyn IpcWriter) -> Result<(), IoError>,
     read: impl FnOnce(&mut dyn IpcReader) -> Result<T, IoError>,
 ) -> Result<T, Error> {
-    context()?
-        .wait_cms(WAIT_SAMGR_MS)
-        .map_err(|_| Error::NoService)?;
-    call(
-        SAMGR_IDENTITY,
-        SAMGR_CODE,
-        |w| {
-            write_header(w, resource, option)?;
-            write(w)
-        },
-        read,
-    )
+    let ctx = context()?;
+    let mut io = IpcIo::new();
+    write_header(&mut io, resource, option)
+        .and_then(|()| write(&mut io))
+        .map_err(|_| Error::Invalid)?;
+    let waited = !SAMGR_SEEN.load(Ordering::Acquire);
+    if waited {
+        wait_for_samgr(ctx)?;
+    }
+    let mut sent = ctx.transact(SAMGR_IDENTITY, SAMGR_CODE, &io);
+    if !waited && matches!(sent, Err(Errno::EINVAL)) {
+        samgr_gone();
+        wait_for_samgr(ctx)?;
+        sent = ctx.transact(SAMGR_IDENTITY, SAMGR_CODE, &io);
+    }
+    match sent {
+        Ok(reply) => answer(&reply, read),
+        Err(e) => Err(transport_error(e)),
+    }
 }
 
 /// ENDPOINT/POST: the handle of the calling thread (the boss thread calls it).
@@ -300,12 +336,12 @@ impl RemoteProxy {
         let ctx = context()?;
         let mut io = IpcIo::new();
         write(&mut io).map_err(|_| Error::Invalid)?;
-        let reply = ctx
-            .transact(self.identity, code, &io)
-            .map_err(|e| self.failed(e))?;
-        let mut reader = MsgReader(&*reply);
-        read_status(&mut reader)?;
-        read(&mut reader).map_err(|_| Error::Failure)
+        // A match, not `map_err(..)?`: a `Result<Reply, Error>` in between is copied byte by
+        // byte (its error is one byte beside the reply's words).
+        match ctx.transact(self.identity, code, &io) {
+            Ok(reply) => answer(&reply, read),
+            Err(e) => Err(self.failed(e)),
+        }
     }
 
     /// A one-way call (upstream `Invoke` without notify, `LITEIPC_FLAG_ONEWAY`).

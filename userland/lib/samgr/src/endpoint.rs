@@ -10,10 +10,13 @@
 //! every router (FEATURE/PUT, which answers with the feature's uid policies), then receives:
 //!
 //! Dispatch (boss thread) → per-caller token bucket (flow control; refused: `EC_BUSY` reply)
-//! → router by token (unknown: `EC_NOSERVICE`) → `send_shared_direct_request` to the
-//! router's service queue (full: `EC_BUSY`) → HandleIpc on that service's thread → uid policy
-//! (except for samgr itself; refused: `EC_PERMISSION`) → `invoke(code, origin, request, reply)`
-//! → the reply (status first, see [`protocol`](crate::protocol)) unless the call was one-way.
+//! → router by token (unknown: `EC_NOSERVICE`) → a `MSG_DIRECT` exchange to the router's
+//! service queue (full: `EC_BUSY`) → HandleIpc on that service's thread → uid policy (except
+//! for samgr itself; refused: `EC_PERMISSION`) → `invoke(code, origin, request, reply)` → the
+//! reply (status first, see [`protocol`](crate::protocol)) unless the call was one-way. A
+//! *quick* call (`IServerProxy::is_quick`) to a service whose thread is idle, with nothing
+//! queued, skips the queue: the boss thread runs HandleIpc in that thread's place and sends
+//! the reply with its next receive (see `dispatch` for why that is the same to the service).
 //!
 //! This file holds the endpoint and its routers; `boss` the boss thread (registration,
 //! receiving, deaths), `dispatch` the way of a request from the boss thread to `invoke`.

@@ -10,10 +10,9 @@
 //! - [`send_shared_request`]: the same request (data shared, not copied) to a target; a
 //!   response handler runs on the responder's thread.
 //! - [`send_shared_direct_request`]: `MSG_DIRECT`: the handler runs on the target's thread and
-//!   the target's `message_handle`/`on_message` is not called. This is the entry the endpoint's
-//!   boss thread uses to hand an IPC message to the owning service (seam (c), HandleIpc): the
-//!   handler closure owns the message; if the queue is full the closure is dropped unrun and
-//!   the error returned, so the message type should release its buffer on drop.
+//!   the target's `message_handle`/`on_message` is not called. (The endpoint's boss thread
+//!   hands an IPC message to the owning service the same way, seam (c), HandleIpc, but with
+//!   the message and a function in the exchange instead of a boxed closure: no allocation.)
 //!
 //! Every send to a full queue fails with `EC_BUSBUSY` at once.
 
@@ -35,13 +34,16 @@ pub(crate) fn unbind_thread(thread: u64) {
     THREADS.lock().retain(|(t, _)| *t != thread);
 }
 
-/// The queue of the calling pool thread (`SAMGR_GetCurrentQueueID`); `None` elsewhere.
+/// The queue of the calling pool thread (`SAMGR_GetCurrentQueueID`), or of the pool whose
+/// idle thread the caller stands in for (the boss thread running a request in its place);
+/// `None` elsewhere.
 pub fn current_queue() -> Option<QueueId> {
     let me = crate::os::current_thread();
-    THREADS
-        .lock()
+    let threads = THREADS.lock();
+    threads
         .iter()
         .find(|(t, _)| *t == me)
+        .or_else(|| threads.iter().find(|(_, q)| q.0.is_borrowed_by(me)))
         .map(|(_, q)| q.clone())
 }
 
@@ -76,6 +78,7 @@ pub fn send_request(
         response: Response::default(),
         kind,
         handler: None,
+        ipc: None,
     };
     queue.send(exchange)
 }
@@ -112,6 +115,7 @@ fn deliver_response(request: &Request, response: Response, reply: Reply) {
         response,
         kind: ExchangeType::Ack,
         handler: Some(reply.handler),
+        ipc: None,
     };
     if let Err(ack) = queue.try_send(ack) {
         // The origin's queue is full: run the handler here rather than lose the response.
@@ -146,6 +150,7 @@ pub fn send_shared_request(
         response: Response::default(),
         kind,
         handler: None,
+        ipc: None,
     };
     queue.send(exchange)
 }
@@ -165,6 +170,7 @@ pub fn send_shared_direct_request(
         response,
         kind: ExchangeType::Direct,
         handler: Some(handler),
+        ipc: None,
     };
     queue.send(exchange)
 }

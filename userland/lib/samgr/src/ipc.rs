@@ -13,17 +13,19 @@ use abi::liteipc::SvcIdentity;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// Who sent an IPC request (from the LiteIPC message: `processID`, `userID`, `gid`, `taskID`).
+/// Who sent an IPC request (from the LiteIPC message: `processID`, `taskID`, `userID`,
+/// `gid`, in the order of the message header, so it is filled by a plain copy).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(C)]
 pub struct Origin {
     /// Calling process.
     pub pid: u32,
+    /// Calling thread.
+    pub tid: u32,
     /// Calling user (checked against the router's policies).
     pub uid: u32,
     /// Calling group.
     pub gid: u32,
-    /// Calling thread.
-    pub tid: u32,
 }
 
 /// A codec failure.
@@ -84,8 +86,9 @@ pub trait IpcWriter {
 }
 
 /// The server side of an exported interface (upstream `IServerProxy`). The endpoint calls
-/// [`IServerProxy::invoke`] on the owning service's task-pool thread (HandleIpc), after the
-/// uid policy check; the reply is sent unless the call was one-way.
+/// [`IServerProxy::invoke`] on the owning service's task-pool thread (HandleIpc), or for a
+/// quick call in that idle thread's place, after the uid policy check; the reply is sent
+/// unless the call was one-way.
 pub trait IServerProxy: Send + Sync {
     /// Handles call `code` from `origin`: reads the arguments from `request`, writes the
     /// results to `reply`, returns an `EC_*` code.
@@ -96,6 +99,15 @@ pub trait IServerProxy: Send + Sync {
         request: &mut dyn IpcReader,
         reply: &mut dyn IpcWriter,
     ) -> i32;
+
+    /// Whether call `code` is *quick*: it finishes in a short, bounded time and never
+    /// waits — no sleeping, no synchronous IPC, no waiting for another thread (locks held
+    /// briefly are fine). A quick call may run on the endpoint's boss thread in place of
+    /// the service's idle task (see `endpoint`), which saves the hand-over to that thread;
+    /// a slow one there would hold up every other call to the process. Default: none is.
+    fn is_quick(&self, _code: u32) -> bool {
+        false
+    }
 }
 
 /// The server side of an exported interface written as a call handler that returns a
@@ -111,6 +123,11 @@ pub trait CallHandler: Send + Sync {
         request: &mut dyn IpcReader,
         reply: &mut dyn IpcWriter,
     ) -> Result<(), Error>;
+
+    /// See [`IServerProxy::is_quick`].
+    fn is_quick(&self, _code: u32) -> bool {
+        false
+    }
 }
 
 impl<T: CallHandler> IServerProxy for T {
@@ -122,6 +139,10 @@ impl<T: CallHandler> IServerProxy for T {
         reply: &mut dyn IpcWriter,
     ) -> i32 {
         crate::errno::code_of(&self.handle(code, origin, request, reply))
+    }
+
+    fn is_quick(&self, code: u32) -> bool {
+        CallHandler::is_quick(self, code)
     }
 }
 

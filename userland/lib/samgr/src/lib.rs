@@ -19,8 +19,9 @@
 //!   request, reply)` reads/writes through the [`IpcReader`]/[`IpcWriter`] traits.
 //! - (b) [`remote::ServiceRegistry`]: told of every exported interface as its service
 //!   initialises (where the endpoint adds a router); also resolves services of other processes.
-//! - (c) [`send_shared_direct_request`]: hands an incoming IPC message to the owning service's
-//!   thread (HandleIpc).
+//! - (c) the `MSG_DIRECT` exchange (upstream `SAMGR_SendSharedDirectRequest`): hands an
+//!   incoming IPC message to the owning service's thread (HandleIpc); an idle pool can also
+//!   lend its thread's place to the endpoint's boss thread for a quick call.
 //! - (d) [`token_bucket`] (flow control) and [`policy`] (uid policies, `judge_policy`).
 //! - (e) [`syscap`]: the samgr server's system-capability table.
 //!

@@ -268,6 +268,8 @@ pub(crate) struct Exchange {
     pub kind: ExchangeType,
     /// For `Ack` and `Direct`.
     pub handler: Option<Handler>,
+    /// For a `Direct` exchange carrying a LiteIPC request to its service (HandleIpc).
+    pub ipc: Option<IpcWork>,
 }
 
 impl Exchange {
@@ -278,62 +280,153 @@ impl Exchange {
             response: Response::default(),
             kind: ExchangeType::Exit,
             handler: None,
+            ipc: None,
         }
     }
 }
 
+/// A LiteIPC request for a pool thread (upstream: `MSG_DIRECT` whose handler is `HandleIpc`
+/// and whose data is the message): a function and its arguments instead of a boxed closure,
+/// so handing a request to a busy service allocates nothing. If the exchange is dropped
+/// unrun the message is freed with it.
+pub(crate) struct IpcWork {
+    /// The request, read in place in the pool.
+    pub msg: liteipc::Message<'static>,
+    /// The router it was sent to.
+    pub token: usize,
+    /// What the pool thread runs (the endpoint's HandleIpc).
+    pub run: fn(liteipc::Message<'static>, usize),
+}
+
+/// Queue contents and who serves them.
+struct QueueState {
+    items: VecDeque<Exchange>,
+    /// Pool threads waiting in [`MessageQueue::pop`].
+    idle: usize,
+    /// Idle threads lent out by [`MessageQueue::try_lend`]: a borrower runs a message in
+    /// their place, so each lent thread stays asleep until the borrower gives it back.
+    lent: usize,
+    /// The thread running in a lent thread's place (one at a time: only the endpoint's
+    /// boss thread borrows), for [`crate::current_queue`].
+    borrower: Option<u64>,
+}
+
 /// A task pool's bounded message queue (upstream `MQueueId` over `QUEUE_*`): any thread puts
 /// without blocking, the pool's threads sleep in `pop` until a message comes.
+///
+/// An idle pool (every thread asleep in `pop`, nothing queued) can also be *borrowed*
+/// ([`MessageQueue::try_lend`]): the borrower runs one message on its own thread as if a pool
+/// thread ran it. A thread lent out takes no message until it is given back, so messages of
+/// the pool never run concurrently beyond its thread count, and messages queued meanwhile run
+/// after the borrowed one, in order, as they would have behind it in the queue.
 pub struct MessageQueue {
     serial: u32,
     capacity: usize,
-    items: Mutex<VecDeque<Exchange>>,
+    /// Kernel priority of the pool's threads (10..=31, smaller is more urgent).
+    priority: u32,
+    state: Mutex<QueueState>,
     not_empty: Condvar,
 }
 
 impl MessageQueue {
-    fn new(capacity: usize) -> MessageQueue {
+    fn new(capacity: usize, priority: u32) -> MessageQueue {
         static NEXT: AtomicU32 = AtomicU32::new(1);
         MessageQueue {
             serial: NEXT.fetch_add(1, Ordering::Relaxed),
             capacity,
-            items: Mutex::new(VecDeque::new()),
+            priority,
+            state: Mutex::new(QueueState {
+                items: VecDeque::new(),
+                idle: 0,
+                lent: 0,
+                borrower: None,
+            }),
             not_empty: Condvar::new(),
         }
     }
 
     /// Queues `exchange`, or hands it back when the queue is full.
+    #[allow(
+        clippy::result_large_err,
+        reason = "a refused exchange comes back whole (its IPC request must still be answered); \
+                  boxing it would allocate on every send"
+    )]
     pub(crate) fn put(&self, exchange: Exchange) -> Result<(), Exchange> {
-        let mut items = self.items.lock();
-        if items.len() >= self.capacity {
+        let mut state = self.state.lock();
+        if state.items.len() >= self.capacity {
             return Err(exchange);
         }
-        items.push_back(exchange);
-        drop(items);
-        self.not_empty.notify_one();
+        state.items.push_back(exchange);
+        let wake = state.idle > state.lent;
+        drop(state);
+        if wake {
+            self.not_empty.notify_one();
+        }
         Ok(())
     }
 
     /// Queues `exchange` even past the capacity (for `MSG_EXIT`, which must get through).
     pub(crate) fn put_always(&self, exchange: Exchange) {
-        self.items.lock().push_back(exchange);
+        self.state.lock().items.push_back(exchange);
         self.not_empty.notify_one();
     }
 
-    /// Takes the oldest message, sleeping while there is none.
+    /// Takes the oldest message, sleeping while there is none (or while this thread is
+    /// lent out).
     pub(crate) fn pop(&self) -> Exchange {
-        let mut items = self.items.lock();
+        let mut state = self.state.lock();
+        state.idle += 1;
         loop {
-            if let Some(exchange) = items.pop_front() {
+            // Leaving the idle threads must keep one for every thread lent out.
+            if state.idle > state.lent
+                && let Some(exchange) = state.items.pop_front()
+            {
+                state.idle -= 1;
                 return exchange;
             }
-            items = self.not_empty.wait(items);
+            state = self.not_empty.wait(state);
         }
+    }
+
+    /// Lends an idle pool thread to `borrower` (a thread id) if the queue is empty and one
+    /// of its threads waits for work: the caller then runs one message in that thread's
+    /// place and must call [`MessageQueue::give_back`] when it is done.
+    pub(crate) fn try_lend(&self, borrower: u64) -> bool {
+        let mut state = self.state.lock();
+        if !state.items.is_empty() || state.idle <= state.lent || state.borrower.is_some() {
+            return false;
+        }
+        state.lent += 1;
+        state.borrower = Some(borrower);
+        true
+    }
+
+    /// Ends a loan of [`MessageQueue::try_lend`]: the lent thread runs what was queued
+    /// meanwhile.
+    pub(crate) fn give_back(&self) {
+        let mut state = self.state.lock();
+        state.lent -= 1;
+        state.borrower = None;
+        let wake = !state.items.is_empty();
+        drop(state);
+        if wake {
+            self.not_empty.notify_one();
+        }
+    }
+
+    /// Whether `thread` runs a message of this queue in a lent thread's place.
+    pub(crate) fn is_borrowed_by(&self, thread: u64) -> bool {
+        self.state.lock().borrower == Some(thread)
+    }
+
+    /// Kernel priority of the pool's threads.
+    pub fn priority(&self) -> u32 {
+        self.priority
     }
 
     /// Messages waiting.
     pub fn len(&self) -> usize {
-        self.items.lock().len()
+        self.state.lock().items.len()
     }
 
     /// Whether no message is waiting.
@@ -352,9 +445,16 @@ impl MessageQueue {
 pub struct QueueId(pub(crate) Arc<MessageQueue>);
 
 impl QueueId {
-    /// A new queue holding at most `capacity` messages.
+    /// A new queue holding at most `capacity` messages, for no pool.
+    #[cfg(test)]
     pub(crate) fn new(capacity: usize) -> QueueId {
-        QueueId(Arc::new(MessageQueue::new(capacity)))
+        QueueId::for_pool(capacity, crate::task::OS_PRIORITY_LOWEST)
+    }
+
+    /// A new queue holding at most `capacity` messages, for a pool whose threads run at
+    /// kernel priority `priority`.
+    pub(crate) fn for_pool(capacity: usize, priority: u32) -> QueueId {
+        QueueId(Arc::new(MessageQueue::new(capacity, priority)))
     }
 
     /// A small number naming the queue in logs.
@@ -373,6 +473,7 @@ impl QueueId {
     }
 
     /// Queues an exchange, handing it back when the queue is full.
+    #[allow(clippy::result_large_err, reason = "as `MessageQueue::put`")]
     pub(crate) fn try_send(&self, exchange: Exchange) -> Result<(), Exchange> {
         self.0.put(exchange)
     }
@@ -389,5 +490,27 @@ impl Eq for QueueId {}
 impl fmt::Debug for QueueId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Q{}", self.0.serial)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_thread_with_work_queued_is_not_lent() {
+        // The moment between a put and the woken pool thread taking the message: lending
+        // then would let the borrower overtake it.
+        let queue = MessageQueue::new(4, 20);
+        queue.state.lock().idle = 1;
+        assert!(queue.try_lend(1));
+        queue.give_back();
+        queue.put(Exchange::exit()).map_err(drop).unwrap();
+        assert!(!queue.try_lend(1));
+        queue.state.lock().items.clear();
+        assert!(queue.try_lend(1));
+        assert!(queue.is_borrowed_by(1) && !queue.is_borrowed_by(2));
+        queue.give_back();
+        assert!(!queue.is_borrowed_by(1));
     }
 }

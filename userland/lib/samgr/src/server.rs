@@ -30,8 +30,8 @@ use crate::protocol::{
     write_identity,
 };
 use crate::remote::{
-    OP_ALL, OP_DELETE, OP_GET, OP_POST, OP_PUT, RES_ENDPOINT, RES_FEATURE, RES_SYSCAP,
-    SAMGR_SERVICE, SaName,
+    MAX_NAME_LEN, OP_ALL, OP_DELETE, OP_GET, OP_POST, OP_PUT, RES_ENDPOINT, RES_FEATURE,
+    RES_SYSCAP, SAMGR_SERVICE, SaName, valid_name,
 };
 use crate::samgr::MAX_SERVICE_NUM;
 use crate::syscap::{SysCapTable, UID_HAP};
@@ -88,7 +88,44 @@ pub fn access_policies(name: &SaName) -> Vec<PolicyTrans> {
 
 /// Whether a caller with `uid` may look `name` up.
 pub fn communication_allowed(uid: u32, name: &SaName) -> bool {
-    uid < UID_HAP || !SYSTEM_ONLY.contains(&name.service.as_str())
+    service_allowed(uid, name.service.as_bytes())
+}
+
+/// Whether a caller with `uid` may look up a feature of `service`.
+fn service_allowed(uid: u32, service: &[u8]) -> bool {
+    uid < UID_HAP || !SYSTEM_ONLY.iter().any(|s| s.as_bytes() == service)
+}
+
+/// One part of a name, as FEATURE/GET reads it: copied into a buffer of its largest valid
+/// size, so the look-up allocates nothing.
+struct NamePart {
+    len: usize,
+    bytes: [u8; MAX_NAME_LEN],
+}
+
+impl NamePart {
+    /// The next string of `request`; `Invalid` if it is not a valid name part (empty or
+    /// too long), as for a malformed request.
+    fn pop(request: &mut dyn IpcReader) -> Result<NamePart, Error> {
+        let text = request.pop_string()?;
+        if !valid_name(text) {
+            return Err(Error::Invalid);
+        }
+        let mut part = NamePart {
+            len: text.len(),
+            bytes: [0; MAX_NAME_LEN],
+        };
+        part.bytes[..text.len()].copy_from_slice(text.as_bytes());
+        Ok(part)
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    fn is(&self, name: &str) -> bool {
+        self.as_bytes() == name.as_bytes()
+    }
 }
 
 /// What samgr knows (upstream `SAStore` + the pid/handle list).
@@ -239,19 +276,29 @@ impl SamgrServer {
         request: &mut dyn IpcReader,
         reply: &mut dyn IpcWriter,
     ) -> Result<(), Error> {
-        let name = read_name(request)?;
-        if !name.is_valid() {
-            return Err(Error::Invalid);
-        }
+        // The look-up path of every client: the name is read into buffers on the stack.
+        let service = NamePart::pop(request)?;
+        let feature = if request.pop_bool()? {
+            None
+        } else {
+            Some(NamePart::pop(request)?)
+        };
         let identity = self
             .store
             .lock()
             .features
             .iter()
-            .find(|f| f.name == name)
+            .find(|f| {
+                service.is(&f.name.service)
+                    && match (&feature, &f.name.feature) {
+                        (None, None) => true,
+                        (Some(want), Some(have)) => want.is(have),
+                        _ => false,
+                    }
+            })
             .map(|f| f.identity)
             .ok_or(Error::NoService)?;
-        if !communication_allowed(origin.uid, &name) {
+        if !service_allowed(origin.uid, service.as_bytes()) {
             return Err(Error::Permission);
         }
         self.cms.add_access(origin.tid, identity.handle)?;
@@ -373,6 +420,12 @@ impl CallHandler for SamgrServer {
         reply: &mut dyn IpcWriter,
     ) -> Result<(), Error> {
         self.dispatch(origin, request, reply)
+    }
+
+    /// Every request is quick: table look-ups and updates under a lock held briefly, and at
+    /// most the CMS commands of [`Cms`], which never wait.
+    fn is_quick(&self, _code: u32) -> bool {
+        true
     }
 }
 

@@ -167,7 +167,7 @@ impl TaskPool {
             return None;
         }
         Some(Arc::new(TaskPool {
-            queue: QueueId::new(usize::from(config.queue_size)),
+            queue: QueueId::for_pool(usize::from(config.queue_size), os_priority(config.priority)),
             config,
             name: String::from(name),
             refs: AtomicUsize::new(1),
@@ -252,7 +252,9 @@ fn task_entry(samgr: &Weak<Inner>, queue: &QueueId) {
         match exchange.kind {
             ExchangeType::Exit => break,
             ExchangeType::Ack | ExchangeType::Direct => {
-                if let Some(handler) = exchange.handler {
+                if let Some(work) = exchange.ipc {
+                    (work.run)(work.msg, work.token);
+                } else if let Some(handler) = exchange.handler {
                     handler(&exchange.request, &exchange.response);
                 }
             }

@@ -58,8 +58,7 @@ impl<T> Mutex<T> {
         self.data.into_inner()
     }
 
-    /// Slow path: mark the lock contended and sleep until it is released to us. Also
-    /// used after a condition wait, where other sleepers may exist.
+    /// Slow path: mark the lock contended and sleep until it is released to us.
     fn lock_contended(&self) {
         while self.state.swap(CONTENDED, Ordering::Acquire) != UNLOCKED {
             // EAGAIN (the word changed) and EINTR just mean: try again.
@@ -184,8 +183,10 @@ impl Condvar {
         let mutex = guard.mutex;
         drop(guard);
         let timed_out = sys::futex_wait(&self.seq, seq, timeout_ns) == Err(abi::Errno::ETIMEDOUT);
-        mutex.lock_contended();
-        (mutex.guard(), timed_out)
+        // Relocked like any other arrival: a thread sleeping on the mutex marks it
+        // contended itself, so a free lock taken as merely locked wakes nobody on unlock
+        // (waiters of this condition variable sleep on `seq`, never on the mutex).
+        (mutex.lock(), timed_out)
     }
 
     /// Wakes one waiter.

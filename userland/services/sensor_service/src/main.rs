@@ -180,6 +180,12 @@ impl CallHandler for SensorApi {
         }
         Ok(())
     }
+
+    /// Readings are computed, subscriptions recorded (their readings come from a thread of
+    /// their own): nothing waits.
+    fn is_quick(&self, _code: u32) -> bool {
+        true
+    }
 }
 
 samgr::exported_interface!(SensorApi);

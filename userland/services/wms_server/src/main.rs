@@ -148,6 +148,12 @@ impl CallHandler for WmsApi {
         }
         Ok(())
     }
+
+    /// Table updates and look-ups (a focus change is published without waiting); only
+    /// PRESENT waits.
+    fn is_quick(&self, code: u32) -> bool {
+        code != wms::PRESENT
+    }
 }
 
 samgr::exported_interface!(WmsApi);
@@ -209,6 +215,11 @@ impl CallHandler for ImsApi {
             }
             _ => Err(Error::Invalid),
         }
+    }
+
+    /// Table updates, and key events sent one-way (a send never waits).
+    fn is_quick(&self, _code: u32) -> bool {
+        true
     }
 }
 

@@ -359,6 +359,7 @@ const HOSTILE_FREE: &[Case<Child>] = test_cases![Child =>
     double_free,
     free_garbage,
     free_inside_a_message,
+    free_of_any_held_message_is_refused,
     free_foreign_buffer,
     free_runs_even_if_send_fails,
     bad_free_stops_the_send,
@@ -458,6 +459,29 @@ fn free_inside_a_message(c: &mut Child) -> TestResult {
     let still = reply.pop_u32().context("pid after bogus frees")?;
     ensure_eq!(still, ulib::process::getpid().as_raw());
     drop(reply);
+    still_serving(ctx, target)
+}
+
+/// More messages held at once than ulib's live set has slots: every one of them is still
+/// protected from raw frees, and each is freed once dropped.
+fn free_of_any_held_message_is_refused(c: &mut Child) -> TestResult {
+    let (ctx, target) = hf_ctx(c)?;
+    let held = (0..24)
+        .map(|i| {
+            ctx.transact(target, server::ECHO, &IpcIo::new())
+                .context(&alloc::format!("ECHO {i}"))
+        })
+        .collect::<Result<alloc::vec::Vec<_>, _>>()?;
+    ensure_eq!(ulib::sys::ipc::live_messages(), held.len());
+    let addrs: alloc::vec::Vec<u64> = held.iter().map(|r| r.addr() as u64).collect();
+    for &addr in &addrs {
+        ensure_eq!(raw_free(ctx, addr), Err(Errno::EBUSY));
+    }
+    drop(held);
+    ensure_eq!(ulib::sys::ipc::live_messages(), 0);
+    for &addr in &addrs {
+        ensure_eq!(raw_free(ctx, addr), Err(Errno::EINVAL));
+    }
     still_serving(ctx, target)
 }
 

@@ -70,7 +70,22 @@ struct TestCms {
 }
 
 impl IpcHandler for TestCms {
-    fn on_request(&mut self, msg: &Message<'_>) -> Option<IpcIo> {
+    fn on_request(&mut self, msg: &Message<'_>, reply: &mut IpcIo) -> bool {
+        self.answer(msg).map(|answer| *reply = answer).is_some()
+    }
+
+    fn on_death(&mut self, handle: u32) {
+        self.demo.forget(handle);
+        record(|s| s.deaths.push(handle));
+    }
+
+    fn keep_serving(&self) -> bool {
+        !self.demo.stopped()
+    }
+}
+
+impl TestCms {
+    fn answer(&mut self, msg: &Message<'_>) -> Option<IpcIo> {
         match msg.code() {
             NOTE_HANG => {
                 let pid = msg.pid();
@@ -90,15 +105,6 @@ impl IpcHandler for TestCms {
             }
             _ => self.demo.handle(msg),
         }
-    }
-
-    fn on_death(&mut self, handle: u32) {
-        self.demo.forget(handle);
-        record(|s| s.deaths.push(handle));
-    }
-
-    fn keep_serving(&self) -> bool {
-        !self.demo.stopped()
     }
 }
 

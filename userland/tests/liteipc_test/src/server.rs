@@ -171,12 +171,12 @@ impl TestService {
 }
 
 impl IpcHandler for TestService {
-    fn on_request(&mut self, msg: &Message<'_>) -> Option<IpcIo> {
+    fn on_request(&mut self, msg: &Message<'_>, reply: &mut IpcIo) -> bool {
         match self.answer(msg) {
-            Ok(answer) => answer,
+            Ok(answer) => answer.map(|answer| *reply = answer).is_some(),
             Err(e) => {
                 eprintln!("liteipc_test server: code {}: {e:?}", msg.code());
-                None
+                false
             }
         }
     }

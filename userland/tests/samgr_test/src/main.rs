@@ -43,6 +43,7 @@ const INPROC: &[Case] = test_cases![
 const REMOTE: &[Case] = test_cases![
     remote::remote_api_lookup,
     remote::request_response_payloads,
+    remote::quick_calls_keep_their_order,
     remote::oversize_request_ec_invalid,
     remote::export_register_unregister,
     remote::permission_denied_for_app_uid,

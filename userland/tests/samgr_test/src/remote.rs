@@ -166,6 +166,72 @@ pub fn request_response_payloads() -> TestResult {
     Ok(())
 }
 
+/// The call log of the test service: (value, thread) of each APPEND since the last look,
+/// and the thread that ran this TAKE_LOG.
+fn take_log(proxy: &client::RemoteProxy) -> Result<(Vec<(u32, u32)>, u32), Error> {
+    proxy.invoke(
+        TAKE_LOG,
+        |_| Ok(()),
+        |r| {
+            let n = r.pop_u32()?;
+            let log = (0..n)
+                .map(|_| Ok((r.pop_u32()?, r.pop_u32()?)))
+                .collect::<Result<Vec<_>, samgr::ipc::IoError>>()?;
+            Ok((log, r.pop_u32()?))
+        },
+    )
+}
+
+fn quick_calls_in_order(proxy: &client::RemoteProxy) -> TestResult {
+    take_log(proxy).context("clear the log")?;
+    ulib::thread::sleep(Duration::from_millis(20));
+    let append = |x: u32| move |w: &mut dyn IpcWriter| w.push_u32(x);
+    proxy
+        .send_oneway(APPEND_SLOW, append(1))
+        .context("APPEND_SLOW")?;
+    proxy.send_oneway(APPEND, append(2)).context("APPEND 2")?;
+    proxy.send_oneway(APPEND, append(3)).context("APPEND 3")?;
+    proxy
+        .invoke(APPEND, append(4), |_| Ok(()))
+        .context("APPEND 4")?;
+    ulib::thread::sleep(Duration::from_millis(20));
+    let (log, boss) = take_log(proxy).context("TAKE_LOG")?;
+    let values: Vec<u32> = log.iter().map(|&(x, _)| x).collect();
+    ensure!(values == [1, 2, 3, 4], "calls ran in the order {values:?}");
+    let task = log[0].1;
+    ensure!(
+        boss != task,
+        "a quick call to an idle service ran on its thread {task}, not in its place"
+    );
+    ensure!(
+        log.iter()
+            .all(|&(_, thread)| thread == task || thread == boss),
+        "calls ran on threads {log:?}, not only the service's {task} and the boss {boss}"
+    );
+    Ok(())
+}
+
+/// Quick calls may run on the server's boss thread in place of the service's idle thread,
+/// but never ahead of what is queued for it: one-way calls sent behind a slow one (queued
+/// before the service's thread woke up), and a quick call behind them, run in the order
+/// sent; once the service is idle a quick call runs in its thread's place.
+pub fn quick_calls_keep_their_order() -> TestResult {
+    let proxy = get_remote(SERVICE, None).context("get_remote")?;
+    static OUTCOME: ulib::sync::Mutex<Option<TestResult>> = ulib::sync::Mutex::new(None);
+    // From a thread more urgent than the server's boss thread: every one-way call is
+    // queued in the kernel before the boss thread takes the first.
+    let worker = ulib::thread::spawn(
+        move || {
+            *OUTCOME.lock() = Some(quick_calls_in_order(&proxy));
+            0
+        },
+        ulib::thread::USER_PRIORITY_MIN,
+    )
+    .context("spawn")?;
+    worker.join().context("join")?;
+    OUTCOME.lock().take().context("no outcome")?
+}
+
 /// IPCClient0070: a request over the size limit fails with EC_INVALID (the proxy's 8193
 /// bytes, and a samgr request over the CMS's 256 bytes); the proxy keeps working.
 pub fn oversize_request_ec_invalid() -> TestResult {

@@ -16,10 +16,20 @@ pub const ECHO: u32 = 1;
 pub const SLEEP: u32 = 2;
 /// Nothing → nothing (one-way flood target).
 pub const NOOP: u32 = 3;
-/// Nothing → `u32 pid` of the server.
+/// Nothing → `u32 pid` of the server. Quick.
 pub const GETPID: u32 = 4;
+/// As [`GETPID`], but declared slow, so it always goes through the service's queue to its
+/// own thread (for `ipc_bench`'s comparison).
+pub const GETPID_QUEUED: u32 = 9;
 /// Nothing → `u32` NOOPs handled so far.
 pub const COUNT: u32 = 5;
+/// `u32 x` → nothing: appends (x, id of the thread running the call) to the call log. Quick.
+pub const APPEND: u32 = 6;
+/// As [`APPEND`], but declared slow, so it always runs on the service's own thread.
+pub const APPEND_SLOW: u32 = 7;
+/// Nothing → `u32 n`, then n × (`u32 x`, `u32 thread`) of the log (which it empties), then
+/// `u32` id of the thread running this call. Quick.
+pub const TAKE_LOG: u32 = 8;
 /// Secure feature: nothing → `string "secret"`.
 pub const SECRET: u32 = 1;
 

@@ -10,6 +10,7 @@
 extern crate alloc;
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 use core::time::Duration;
 use samgr::endpoint::{Endpoint, EndpointKind};
@@ -55,6 +56,26 @@ impl Feature for SecureFeature {
 /// The echo interface.
 struct EchoApi {
     noops: AtomicU32,
+    /// APPENDed values and the thread each ran on.
+    log: ulib::sync::Mutex<Vec<(u32, u32)>>,
+}
+
+impl EchoApi {
+    fn append(&self, request: &mut dyn IpcReader) -> Result<(), IoError> {
+        let x = request.pop_u32()?;
+        self.log.lock().push((x, ulib::thread::current().as_raw()));
+        Ok(())
+    }
+
+    fn take_log(&self, reply: &mut dyn IpcWriter) -> Result<(), IoError> {
+        let log = core::mem::take(&mut *self.log.lock());
+        reply.push_u32(log.len() as u32)?;
+        for (x, thread) in log {
+            reply.push_u32(x)?;
+            reply.push_u32(thread)?;
+        }
+        reply.push_u32(ulib::thread::current().as_raw())
+    }
 }
 
 fn echo(request: &mut dyn IpcReader, reply: &mut dyn IpcWriter) -> Result<(), IoError> {
@@ -86,8 +107,10 @@ impl IServerProxy for EchoApi {
                 self.noops.fetch_add(1, Ordering::Relaxed);
                 Ok(())
             }
-            GETPID => reply.push_u32(ulib::process::getpid().as_raw()),
+            GETPID | GETPID_QUEUED => reply.push_u32(ulib::process::getpid().as_raw()),
             COUNT => reply.push_u32(self.noops.load(Ordering::Relaxed)),
+            APPEND | APPEND_SLOW => self.append(request),
+            TAKE_LOG => self.take_log(reply),
             _ => Err(IoError::Malformed),
         };
         if result.is_ok() {
@@ -95,6 +118,12 @@ impl IServerProxy for EchoApi {
         } else {
             EC_INVALID
         }
+    }
+
+    /// Everything but SLEEP, which waits on the service thread, and the calls declared
+    /// slow to go through the queue (APPEND_SLOW, GETPID_QUEUED).
+    fn is_quick(&self, code: u32) -> bool {
+        !matches!(code, SLEEP | APPEND_SLOW | GETPID_QUEUED)
     }
 }
 
@@ -116,6 +145,10 @@ impl IServerProxy for FixedApi {
         } else {
             EC_INVALID
         }
+    }
+
+    fn is_quick(&self, _code: u32) -> bool {
+        true
     }
 }
 
@@ -154,6 +187,7 @@ fn main() -> i32 {
             SERVICE,
             Api::new(EchoApi {
                 noops: AtomicU32::new(0),
+                log: ulib::sync::Mutex::new(Vec::new()),
             }),
         )?;
         samgr.register_feature_api(SERVICE, Some(SECURE_FEATURE), Api::new(FixedApi("secret")))?;

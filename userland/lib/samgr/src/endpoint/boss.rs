@@ -4,6 +4,7 @@
 //! everything again, another handle's death marks the client proxies of that handle dead and
 //! runs the hooks of [`Endpoint::on_handle_death`].
 
+use super::dispatch::BOSS_PRIORITY;
 use super::{
     EXIT_NOT_CMS, EXIT_REGISTER_FAILED, Endpoint, EndpointKind, MAX_REGISTER_ATTEMPTS, Target,
     display,
@@ -11,11 +12,11 @@ use super::{
 use crate::client::RemoteProxy;
 use crate::protocol::SAMGR_MSG_LIMIT;
 use crate::remote::SAMGR_HANDLE;
-use crate::task::{PRI_ABOVE_NORMAL, os_priority};
 use abi::Errno;
 use abi::liteipc::msg_type;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use liteipc::{IpcIo, Message};
 
 impl Endpoint {
     /// Starts the boss thread unless it runs.
@@ -27,7 +28,7 @@ impl Endpoint {
         if !start {
             return;
         }
-        let spawned = crate::os::spawn("boss", os_priority(PRI_ABOVE_NORMAL), 0x1000, move || {
+        let spawned = crate::os::spawn("boss", BOSS_PRIORITY, 0x1000, move || {
             log::info!("samgr: boss thread started ({})", self.name);
             self.boss()
         });
@@ -40,14 +41,30 @@ impl Endpoint {
         }
     }
 
-    /// The boss thread (upstream `Receive`): register, then serve.
+    /// The boss thread (upstream `Receive`): register, then serve. A request answered here
+    /// (flow control, routing errors, quick calls run in an idle task's place, callbacks)
+    /// has its answer sent with the next receive, in one ioctl.
     fn boss(&'static self) {
         match self.kind {
             EndpointKind::Samgr => self.become_cms(),
             EndpointKind::Client => self.register_all(),
         }
+        let me = crate::os::current_thread();
+        let mut reply = IpcIo::new();
+        let mut answer: Option<Message<'static>> = None;
         loop {
-            let msg = match self.ctx.receive() {
+            let received = match answer.take() {
+                Some(request) => {
+                    let pid = request.pid();
+                    request.reply_and_receive(&reply).or_else(|e| {
+                        // Nothing was received (the request is freed all the same).
+                        log::debug!("samgr: reply to pid {pid} failed: {e:?}");
+                        self.ctx.receive()
+                    })
+                }
+                None => self.ctx.receive(),
+            };
+            let msg = match received {
                 Ok(msg) => msg,
                 Err(Errno::EINTR) => continue,
                 // No samgr (LiteIPC refuses every transfer then): wait for the next one.
@@ -61,10 +78,11 @@ impl Endpoint {
                 }
             };
             match msg.msg_type() {
-                msg_type::MT_REQUEST => self.dispatch(msg),
+                msg_type::MT_REQUEST => answer = self.dispatch(msg, me, &mut reply),
                 msg_type::MT_DEATH_NOTIFY => {
                     let handle = msg.dead_handle();
                     if handle == SAMGR_HANDLE {
+                        crate::client::samgr_gone();
                         // LiteIPC frees buffers only while a CMS exists (upstream checks the
                         // CMS first in IPC_SEND_RECV_MSG): keep it until the next samgr is up.
                         let _ = self.ctx.wait_cms(0);

@@ -164,6 +164,39 @@ fn get_grants_access_and_checks_communication() {
 }
 
 #[test]
+fn get_matches_service_and_feature_exactly() {
+    let (s, _) = server();
+    post(&s, origin(5, 0));
+    put(&s, origin(5, 0), &SaName::new("wms", None), 1);
+    put(&s, origin(5, 0), &SaName::new("wms", Some("input")), 2);
+    let token = |name: &SaName| {
+        let (status, mut reply) = get(&s, origin(8, 0), name);
+        (status == EC_SUCCESS).then(|| read_identity(&mut reply).unwrap().token)
+    };
+    assert_eq!(token(&SaName::new("wms", None)), Some(1));
+    assert_eq!(token(&SaName::new("wms", Some("input"))), Some(2));
+    for missing in [
+        SaName::new("wms", Some("inpu")),
+        SaName::new("wm", None),
+        SaName::new("wmsx", Some("input")),
+    ] {
+        assert_eq!(
+            get(&s, origin(8, 0), &missing).0,
+            EC_NOSERVICE,
+            "{missing:?}"
+        );
+    }
+    for invalid in [
+        SaName::new("", None),
+        SaName::new("wms", Some("")),
+        SaName::new("a_name_that_is_too_long", None),
+        SaName::new("wms", Some("a_name_that_is_too_long")),
+    ] {
+        assert_eq!(get(&s, origin(8, 0), &invalid).0, EC_INVALID, "{invalid:?}");
+    }
+}
+
+#[test]
 fn secure_feature_gets_its_policy() {
     let (s, _) = server();
     post(&s, origin(5, 0));

@@ -10,6 +10,7 @@ mod common;
 mod feature;
 mod feature_api;
 mod iunknown;
+mod lend;
 mod seams;
 mod send;
 mod service;
